@@ -1,0 +1,1 @@
+"""Shared parts of the embed, compare and cluster functions."""

@@ -1,0 +1,67 @@
+"""The exported model artifact: its provenance file and the checksum check made before loading it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROVENANCE_FILE = "provenance.json"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+
+
+class ArtifactError(RuntimeError):
+    """The artifact is missing, incomplete or does not match its recorded checksums."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A verified artifact folder: model graph, tokenizer and what they were made from."""
+
+    folder: Path
+    dimensions: int
+    max_seq_length: int
+    provenance: dict[str, Any]
+
+    @property
+    def model_path(self) -> Path:
+        return self.folder / MODEL_FILE
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.folder / TOKENIZER_FILE
+
+
+def verify(folder: Path) -> Artifact:
+    """Check every file listed in the provenance against its sha256; raise ArtifactError on any difference."""
+    record = folder / PROVENANCE_FILE
+    if not record.is_file():
+        raise ArtifactError(f"no model artifact at {folder}: build it with `python -m common.export`")
+    try:
+        provenance = json.loads(record.read_text())
+        files: dict[str, str] = provenance["files"]
+        dimensions, max_seq_length = int(provenance["dimensions"]), int(provenance["max_seq_length"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ArtifactError(f"{record} is not a valid provenance record ({error!r})") from None
+    for name in (MODEL_FILE, TOKENIZER_FILE):
+        if name not in files:
+            raise ArtifactError(f"{record} lists no checksum for {name}")
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise ArtifactError(f"{path} is missing: rebuild with `python -m common.export`")
+        found = sha256_of(path)
+        if found != expected:
+            raise ArtifactError(f"{path} is corrupt: sha256 {found}, expected {expected}")
+    return Artifact(folder, dimensions, max_seq_length, provenance)
