@@ -1,0 +1,28 @@
+"""ONNX Runtime engine: the exported graph on the CPU in exact fp32."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnxruntime as ort
+
+from common.artifact import verify
+from common.config import Settings, SettingsError
+from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer
+
+
+def load(folder: Path, settings: Settings) -> GraphEngine:
+    artifact = verify(folder)
+    if settings.precision == "bf16":
+        raise SettingsError("SIMFN_PRECISION: onnxruntime runs f32 only on the CPU")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.engine_threads
+    session = ort.InferenceSession(str(artifact.model_path), options, providers=["CPUExecutionProvider"])
+
+    def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
+        result: Matrix = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return result
+
+    tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
+    description = f"onnxruntime {ort.__version__} f32"
+    return GraphEngine(tokenizer, infer, artifact.dimensions, settings.batch_size, description)

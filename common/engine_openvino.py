@@ -1,0 +1,38 @@
+"""OpenVINO engine: the exported graph on the CPU, in bf16 where the CPU has it natively (the default)."""
+
+from __future__ import annotations
+
+import threading
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import openvino as ov
+
+from common.artifact import verify
+from common.config import Settings
+from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer
+
+
+def load(folder: Path, settings: Settings) -> GraphEngine:
+    artifact = verify(folder)
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False}
+    if settings.engine_threads:
+        config["INFERENCE_NUM_THREADS"] = settings.engine_threads
+    if settings.precision != "auto":
+        config["INFERENCE_PRECISION_HINT"] = settings.precision
+    compiled = ov.Core().compile_model(str(artifact.model_path), "CPU", config)
+    precision = compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
+    # An infer request is not thread-safe: each server thread keeps its own.
+    local = threading.local()
+
+    def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
+        request = getattr(local, "request", None)
+        if request is None:
+            request = local.request = compiled.create_infer_request()
+        result: Matrix = request.infer({"input_ids": ids, "attention_mask": mask})[0]
+        return result
+
+    tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
+    description = f"openvino {version('openvino')} {precision}"
+    return GraphEngine(tokenizer, infer, artifact.dimensions, settings.batch_size, description)

@@ -1,0 +1,103 @@
+"""Finding and loading models: an allow-list, an LRU cache of loaded encoders (one load per key), warm-up."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+from cachetools import LRUCache
+
+from common.config import Settings
+from common.encoder import Encoder
+from common.engine import Engine
+
+logger = logging.getLogger(__name__)
+EngineLoader = Callable[[Path, Settings], Engine]
+
+
+class UnknownModelError(LookupError):
+    """A model was asked for that is not on the allow-list."""
+
+
+BACKEND_MODULES = {
+    "openvino": "common.engine_openvino",
+    "onnxruntime": "common.engine_onnxruntime",
+    "sentence-transformers": "common.engine_st",
+}
+
+
+def import_backend(backend: str) -> ModuleType:
+    """The backend's engine module; its library is imported only when that backend is chosen."""
+    return importlib.import_module(BACKEND_MODULES[backend])
+
+
+def load_engine(folder: Path, settings: Settings) -> Engine:
+    engine: Engine = import_backend(settings.backend).load(folder, settings)
+    return engine
+
+
+class ModelRegistry:
+    def __init__(self, settings: Settings, loader: EngineLoader = load_engine) -> None:
+        self.settings = settings
+        self._loader = loader
+        self._cache: LRUCache[tuple[str, str], Encoder] = LRUCache(settings.max_loaded_models)
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._ready = threading.Event()
+        self._warm_up_started = False
+
+    def get(self, model: str | None = None) -> Encoder:
+        """The encoder for an allow-listed model id (the default model when None), loading it once."""
+        name = model or self.settings.model
+        folder = self.settings.model_dirs.get(name)
+        if folder is None:
+            raise UnknownModelError(name)
+        key = (name, self.settings.backend)
+        with self._lock:
+            encoder = self._cache.get(key)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if encoder is not None:
+            return encoder
+        with key_lock:  # concurrent first requests wait for one load instead of loading twice
+            with self._lock:
+                encoder = self._cache.get(key)
+            if encoder is None:
+                encoder = self._load(name, folder)
+                with self._lock:
+                    self._cache[key] = encoder
+        return encoder
+
+    def _load(self, name: str, folder: Path) -> Encoder:
+        started = time.perf_counter()
+        engine = self._loader(folder, self.settings)
+        seconds = time.perf_counter() - started
+        logger.info("model loaded", extra={"model": name, "engine": engine.description, "ms": round(seconds * 1000)})
+        return Encoder(name, engine, self.settings.text_cache_size, seconds)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def warm_up(self) -> None:
+        """Load the default model and encode once; the service is ready only after this succeeds."""
+        self.get().encode(["warm-up"])
+        self._ready.set()
+
+    def start_warm_up(self) -> None:
+        """Warm up in the background, once (a failure is logged and leaves the service not ready)."""
+        with self._lock:
+            if self._warm_up_started:
+                return
+            self._warm_up_started = True
+        threading.Thread(target=self._warm_up_logged, name="warm-up", daemon=True).start()
+
+    def _warm_up_logged(self) -> None:
+        try:
+            self.warm_up()
+        except Exception:
+            logger.exception("warm-up failed")
