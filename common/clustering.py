@@ -1,0 +1,44 @@
+"""Groups of near-duplicates from unit vectors (pure numpy).
+
+Community grouping, as sentence-transformers' community_detection: the text with the most neighbours
+above the threshold takes its still-free neighbours as a group, then the next, and so on. Every member
+is within the threshold of its group's centre, so a chain of small steps cannot merge two different goals.
+Time O(n² · d) in blocks, memory O(n + edges).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from common.engine import Matrix
+from common.similarity import Indices, neighbours
+
+
+@dataclass(frozen=True)
+class Group:
+    members: list[int]
+    representative: int
+
+
+def representative(vectors: Matrix, members: Indices) -> int:
+    """The member with the highest total similarity to the group (Σ_j v_i·v_j = v_i · Σ_j v_j)."""
+    group = vectors[members]
+    return int(members[int(np.argmax(group @ group.sum(axis=0)))])
+
+
+def community_groups(vectors: Matrix, threshold: float, min_size: int) -> list[Group]:
+    """Disjoint groups of at least min_size, largest first, then by first member; deterministic."""
+    near = neighbours(vectors, threshold)
+    free = np.ones(len(vectors), dtype=bool)
+    groups: list[Group] = []
+    for centre in sorted(range(len(near)), key=lambda index: (-len(near[index]), index)):
+        if not free[centre] or len(near[centre]) < min_size:
+            continue
+        members = near[centre][free[near[centre]]]
+        if len(members) >= min_size:
+            free[members] = False
+            groups.append(Group([int(m) for m in members], representative(vectors, members)))
+    groups.sort(key=lambda group: (-len(group.members), group.members[0]))
+    return groups
