@@ -1,0 +1,49 @@
+"""Request and response building blocks shared by the functions, with their limits declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
+from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
+MAX_TEXT_CHARS = 8192
+MAX_DIMENSIONS = 4096
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise PydanticCustomError("empty", "text must not be empty or only whitespace")
+    return text
+
+
+def _non_empty(items: list[T]) -> list[T]:
+    if not items:
+        raise PydanticCustomError("empty", "the list must not be empty")
+    return items
+
+
+# The length cap is checked before the text ever reaches the tokenizer; pydantic rejects lone surrogates.
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_not_blank)]
+Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_DIMENSIONS)]
+Threshold = Annotated[float, Field(ge=-1.0, le=1.0, description="cosine similarity, -1 to 1")]
+ItemId = str | int
+ModelName = Annotated[str | None, Field(description="an allow-listed model id; the service's model when absent")]
+
+
+# An empty list is the client's "nothing to do" mistake (400 empty), not a shape error.
+NonEmpty = AfterValidator(_non_empty)
+
+
+class Request(BaseModel):
+    """Strict: unknown fields and type coercions are errors, not guesses."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    def item_count(self) -> int:
+        return 1
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
