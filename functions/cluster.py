@@ -1,0 +1,84 @@
+"""cluster: texts, items or stored vectors → groups of near-duplicates (largest first, singletons left out).
+
+POST / {"texts": ["Hold parent workshops", "Run workshops for parents", "Improve attendance"]}
+→ {"threshold": 0.8, "clusters": [{"members": [0, 1], "representative": 0, "size": 2}]}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+import flask
+import functions_framework
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from common.clustering import community_groups
+from common.http import handle
+from common.runtime import Runtime
+from common.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, Threshold, Vector
+from common.vectors import unit_rows
+
+MAX_TEXTS = 10_000
+MAX_VECTORS = 10_000
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: ItemId
+    text: Text
+
+
+class ClusterRequest(Request):
+    texts: Annotated[list[Text], Field(max_length=MAX_TEXTS), NonEmpty] | None = None
+    items: Annotated[list[Item], Field(max_length=MAX_TEXTS), NonEmpty] | None = None
+    embeddings: Annotated[list[Vector], Field(max_length=MAX_VECTORS), NonEmpty] | None = None
+    threshold: Threshold | None = None
+    min_cluster_size: Annotated[int, Field(ge=2)] = 2
+    model: ModelName = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> Self:
+        if sum(given is not None for given in (self.texts, self.items, self.embeddings)) != 1:
+            raise ValueError("give exactly one of texts, items or embeddings")
+        return self
+
+    def item_count(self) -> int:
+        return len(self.texts or self.items or self.embeddings or ())
+
+
+class Cluster(Response):
+    members: list[int]
+    ids: list[ItemId] | None = None
+    representative: int
+    size: int
+
+
+class ClusterResponse(Response):
+    threshold: float
+    clusters: list[Cluster]
+
+
+def run_cluster(request: ClusterRequest, runtime: Runtime) -> ClusterResponse:
+    encoder = runtime.models.get(request.model)
+    if request.embeddings is not None:
+        vectors = unit_rows(request.embeddings, encoder.dimensions, "embeddings")
+    else:
+        vectors = encoder.encode(request.texts or [item.text for item in request.items or ()])
+    threshold = runtime.settings.cluster_threshold if request.threshold is None else request.threshold
+    groups = community_groups(vectors, threshold, request.min_cluster_size)
+    ids = [item.id for item in request.items] if request.items is not None else None
+    clusters = [
+        Cluster(
+            members=group.members,
+            ids=[ids[m] for m in group.members] if ids is not None else None,
+            representative=group.representative,
+            size=len(group.members),
+        )
+        for group in groups
+    ]
+    return ClusterResponse(threshold=threshold, clusters=clusters)
+
+
+@functions_framework.http
+def cluster(request: flask.Request) -> flask.Response:
+    return handle(request, ClusterRequest, run_cluster)

@@ -1,0 +1,197 @@
+"""compare: how similar texts are — one pair, one query against candidates, or all pairs above a threshold.
+
+POST / {"text_1": "Hold parent workshops", "text_2": "Run workshops for parents"} → {"similarity": 0.83}
+POST / {"query": "Hold parent workshops", "candidates": ["Run workshops for parents"], "top_k": 5}
+→ {"matches": [{"index": 0, "similarity": 0.83}]}
+POST / {"texts": ["a", "b", "c"], "threshold": 0.8}
+→ {"threshold": 0.8, "pairs": [{"i": 0, "j": 2, "similarity": 0.91}]}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+import flask
+import functions_framework
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from common.encoder import Encoder
+from common.engine import Matrix
+from common.errors import ApiError
+from common.http import handle
+from common.runtime import Runtime
+from common.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, Threshold, Vector
+from common.similarity import TooManyPairsError, cosine, pairs_above, rank
+from common.vectors import unit_rows
+
+MAX_CANDIDATES = 5_000
+MAX_PAIR_TEXTS = 5_000
+MODE_FIELDS = {
+    "pair": {"text_1", "text_2"},
+    "query": {"query", "query_embedding", "candidates"},
+    "pairs": {"texts", "embeddings"},
+}
+
+
+class PairRequest(Request):
+    text_1: Text
+    text_2: Text
+    # Sent by the existing Node client with every pair request; accepted and ignored.
+    recipient_id: ItemId | None = None
+    cluster: Literal[False] = False
+    model: ModelName = None
+
+
+class TextCandidate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: ItemId
+    text: Text
+
+
+class VectorCandidate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: ItemId
+    embedding: Vector
+
+
+Candidate = Text | TextCandidate | VectorCandidate
+
+
+class QueryRequest(Request):
+    query: Text | None = None
+    query_embedding: Vector | None = None
+    candidates: Annotated[list[Candidate], Field(max_length=MAX_CANDIDATES), NonEmpty]
+    top_k: Annotated[int, Field(ge=1)] | None = None
+    threshold: Threshold | None = None
+    model: ModelName = None
+
+    @model_validator(mode="after")
+    def _one_query(self) -> Self:
+        if (self.query is None) == (self.query_embedding is None):
+            raise ValueError("give exactly one of query or query_embedding")
+        return self
+
+    def item_count(self) -> int:
+        return len(self.candidates)
+
+
+class PairsRequest(Request):
+    texts: Annotated[list[Text], Field(max_length=MAX_PAIR_TEXTS), NonEmpty] | None = None
+    embeddings: Annotated[list[Vector], Field(max_length=MAX_PAIR_TEXTS), NonEmpty] | None = None
+    threshold: Threshold | None = None
+    model: ModelName = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> Self:
+        if (self.texts is None) == (self.embeddings is None):
+            raise ValueError("give exactly one of texts or embeddings")
+        return self
+
+    def item_count(self) -> int:
+        return len(self.texts or self.embeddings or ())
+
+
+def _mode(body: Any) -> str | None:
+    """The one mode whose fields the body uses; None for none or a mix (a 422)."""
+    if isinstance(body, BaseModel):
+        body = body.model_fields_set
+    modes = [mode for mode, fields in MODE_FIELDS.items() if isinstance(body, dict | set) and fields & set(body)]
+    return modes[0] if len(modes) == 1 else None
+
+
+CompareRequest = Annotated[
+    Annotated[PairRequest, Tag("pair")] | Annotated[QueryRequest, Tag("query")] | Annotated[PairsRequest, Tag("pairs")],
+    Discriminator(
+        _mode,
+        custom_error_type="invalid_mode",
+        custom_error_message="use exactly one mode: text_1 and text_2; query or query_embedding with candidates;"
+        " or texts or embeddings",
+    ),
+]
+
+
+class PairResponse(Response):
+    similarity: float
+
+
+class Match(Response):
+    index: int
+    id: ItemId | None = None
+    similarity: float
+
+
+class QueryResponse(Response):
+    matches: list[Match]
+
+
+class Pair(Response):
+    i: int
+    j: int
+    similarity: float
+
+
+class PairsResponse(Response):
+    threshold: float
+    pairs: list[Pair]
+
+
+def _candidate_vectors(candidates: list[Candidate], encoder: Encoder) -> Matrix:
+    """Candidates' unit vectors: texts encoded together, stored vectors checked and normalized."""
+    vectors = np.empty((len(candidates), encoder.dimensions), dtype=np.float32)
+    texts = {
+        i: c if isinstance(c, str) else c.text for i, c in enumerate(candidates) if not isinstance(c, VectorCandidate)
+    }
+    if texts:
+        vectors[list(texts)] = encoder.encode(list(texts.values()))
+    stored = {i: c.embedding for i, c in enumerate(candidates) if isinstance(c, VectorCandidate)}
+    if stored:
+        vectors[list(stored)] = unit_rows(list(stored.values()), encoder.dimensions, "candidates[].embedding")
+    return vectors
+
+
+def _pair(request: PairRequest, encoder: Encoder) -> PairResponse:
+    first, second = encoder.encode([request.text_1, request.text_2])
+    return PairResponse(similarity=cosine(first, second))
+
+
+def _query(request: QueryRequest, encoder: Encoder) -> QueryResponse:
+    if request.query is not None:
+        query = encoder.encode([request.query])[0]
+    else:
+        query = unit_rows([request.query_embedding or []], encoder.dimensions, "query_embedding")[0]
+    indices, scores = rank(query, _candidate_vectors(request.candidates, encoder), request.threshold, request.top_k)
+    ids = [None if isinstance(c, str) else c.id for c in request.candidates]
+    return QueryResponse(
+        matches=[Match(index=int(i), id=ids[i], similarity=float(s)) for i, s in zip(indices, scores, strict=True)]
+    )
+
+
+def _pairs(request: PairsRequest, encoder: Encoder, threshold: float, max_pairs: int) -> PairsResponse:
+    if request.texts is not None:
+        vectors = encoder.encode(request.texts)
+    else:
+        vectors = unit_rows(request.embeddings or [], encoder.dimensions, "embeddings")
+    try:
+        i, j, scores = pairs_above(vectors, threshold, max_pairs)
+    except TooManyPairsError as error:
+        raise ApiError(
+            422, "too_many_pairs", f"more than {error.limit} pairs reach {threshold}; raise the threshold"
+        ) from None
+    pairs = [Pair(i=int(a), j=int(b), similarity=float(s)) for a, b, s in zip(i, j, scores, strict=True)]
+    return PairsResponse(threshold=threshold, pairs=pairs)
+
+
+def run_compare(request: PairRequest | QueryRequest | PairsRequest, runtime: Runtime) -> Response:
+    encoder = runtime.models.get(request.model)
+    if isinstance(request, PairRequest):
+        return _pair(request, encoder)
+    if isinstance(request, QueryRequest):
+        return _query(request, encoder)
+    threshold = runtime.settings.duplicate_threshold if request.threshold is None else request.threshold
+    return _pairs(request, encoder, threshold, runtime.settings.max_pairs)
+
+
+@functions_framework.http
+def compare(request: flask.Request) -> flask.Response:
+    return handle(request, CompareRequest, run_compare)
