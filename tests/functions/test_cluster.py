@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from common.runtime import Runtime
+
+pytestmark = pytest.mark.slow
+GOALS = [
+    "Improve family engagement through monthly parent workshops",  # 0 ─┐
+    "Reduce staff turnover with better onboarding",  # 1 ─┐          │
+    "Increase family engagement by holding parent workshops every month",  # 0
+    "Lower staff turnover by improving onboarding for new hires",  # 1
+    "Improve oral health screenings for infants",  # alone
+    "Improve family engagement with monthly workshops for parents",  # 0
+]
+
+
+def _cluster(client: FlaskClient, body: object) -> Any:
+    response = client.post("/", json=body)
+    assert response.status_code == 200, response.text
+    return response.json
+
+
+def test_cluster_groups_duplicates_largest_first(cluster_client: FlaskClient) -> None:
+    body = _cluster(cluster_client, {"texts": GOALS, "threshold": 0.7})
+    assert [c["members"] for c in body["clusters"]] == [[0, 2, 5], [1, 3]], body
+    assert all(c["representative"] in c["members"] and c["size"] == len(c["members"]) for c in body["clusters"])
+    assert body["threshold"] == 0.7
+
+
+def test_cluster_items_carry_their_ids(cluster_client: FlaskClient) -> None:
+    items = [{"id": f"goal-{i}", "text": text} for i, text in enumerate(GOALS)]
+    body = _cluster(cluster_client, {"items": items, "threshold": 0.7})
+    assert body["clusters"][1]["ids"] == ["goal-1", "goal-3"], body
+
+
+def test_cluster_of_stored_vectors_matches_cluster_of_texts(cluster_client: FlaskClient, real_runtime: Runtime) -> None:
+    vectors = real_runtime.models.get().encode(GOALS).tolist()
+    by_vector = _cluster(cluster_client, {"embeddings": vectors, "threshold": 0.7})
+    assert by_vector == _cluster(cluster_client, {"texts": GOALS, "threshold": 0.7})
+
+
+def test_cluster_uses_the_default_threshold_and_min_size(cluster_client: FlaskClient, real_runtime: Runtime) -> None:
+    body = _cluster(cluster_client, {"texts": GOALS, "min_cluster_size": 3, "threshold": 0.7})
+    assert [c["members"] for c in body["clusters"]] == [[0, 2, 5]]
+    assert _cluster(cluster_client, {"texts": GOALS})["threshold"] == real_runtime.settings.cluster_threshold
+
+
+def test_cluster_is_deterministic(cluster_client: FlaskClient) -> None:
+    body = {"texts": GOALS * 3, "threshold": 0.7}
+    assert _cluster(cluster_client, body) == _cluster(cluster_client, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"texts": GOALS, "embeddings": [[0.1] * 384]},
+        {"texts": GOALS, "min_cluster_size": 1},
+        {"texts": GOALS, "threshold": 1.5},
+        {"items": [{"id": 1}]},
+        {"embeddings": [[0.1] * 12]},
+    ],
+)
+def test_cluster_rejects_bad_requests(cluster_client: FlaskClient, body: object) -> None:
+    response = cluster_client.post("/", json=body)
+    assert response.status_code == 422, response.text

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from common.runtime import Runtime
+
+pytestmark = pytest.mark.slow
+QUERY = "Improve family engagement through monthly parent workshops"
+CANDIDATES = [
+    "Reduce staff turnover with better onboarding",
+    "Increase family engagement by holding parent workshops every month",
+    "Parents attend workshops each month to build engagement",
+    "Improve oral health screenings for infants",
+]
+
+
+def _post(client: FlaskClient, body: object, path: str = "/") -> Any:
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    return response.json
+
+
+def _vectors(runtime: Runtime, texts: list[str]) -> list[list[float]]:
+    vectors: list[list[float]] = runtime.models.get().encode(texts).tolist()
+    return vectors
+
+
+def test_compare_pair_is_the_cosine_of_the_embeddings(compare_client: FlaskClient, real_runtime: Runtime) -> None:
+    body = _post(compare_client, {"text_1": QUERY, "text_2": CANDIDATES[1]})
+    first, second = real_runtime.models.get().encode([QUERY, CANDIDATES[1]])
+    assert body == {"similarity": pytest.approx(float(first @ second), abs=1e-6)}
+
+
+def test_compare_pair_accepts_the_node_apps_legacy_request(compare_client: FlaskClient) -> None:
+    legacy = {"text_1": QUERY, "text_2": CANDIDATES[0], "recipient_id": None, "cluster": False}
+    assert 0 < _post(compare_client, legacy, "/api/v1/compute")["similarity"] < 0.5
+
+
+def test_compare_query_ranks_all_candidates_highest_first(compare_client: FlaskClient) -> None:
+    matches = _post(compare_client, {"query": QUERY, "candidates": CANDIDATES})["matches"]
+    scores = [match["similarity"] for match in matches]
+    assert sorted(match["index"] for match in matches) == [0, 1, 2, 3]
+    assert scores == sorted(scores, reverse=True) and matches[0]["index"] == 1
+
+
+def test_compare_query_applies_threshold_and_top_k(compare_client: FlaskClient) -> None:
+    body = {"query": QUERY, "candidates": CANDIDATES, "threshold": 0.5, "top_k": 1}
+    assert [m["index"] for m in _post(compare_client, body)["matches"]] == [1]
+
+
+def test_compare_query_gives_the_same_answer_for_texts_and_stored_vectors(
+    compare_client: FlaskClient, real_runtime: Runtime
+) -> None:
+    by_text = _post(
+        compare_client, {"query": QUERY, "candidates": [{"id": f"g{i}", "text": t} for i, t in enumerate(CANDIDATES)]}
+    )
+    vectors = _vectors(real_runtime, [QUERY, *CANDIDATES])
+    stored = [{"id": f"g{i}", "embedding": v} for i, v in enumerate(vectors[1:])]
+    by_vector = _post(compare_client, {"query_embedding": vectors[0], "candidates": stored})
+    assert [(m["id"], m["index"]) for m in by_text["matches"]] == [(m["id"], m["index"]) for m in by_vector["matches"]]
+    assert np.allclose(
+        [m["similarity"] for m in by_text["matches"]], [m["similarity"] for m in by_vector["matches"]], atol=1e-5
+    )
+
+
+def test_compare_all_pairs_lists_pairs_above_threshold(compare_client: FlaskClient, real_runtime: Runtime) -> None:
+    texts = [QUERY, *CANDIDATES]
+    body = _post(compare_client, {"texts": texts, "threshold": 0.6})
+    vectors = np.array(_vectors(real_runtime, texts))
+    full = vectors @ vectors.T
+    expected = {(i, j) for i in range(5) for j in range(i + 1, 5) if full[i, j] >= 0.6}
+    assert {(p["i"], p["j"]) for p in body["pairs"]} == expected and expected
+    assert body["threshold"] == 0.6
+
+
+def test_compare_all_pairs_uses_the_default_threshold(compare_client: FlaskClient, real_runtime: Runtime) -> None:
+    body = _post(compare_client, {"embeddings": _vectors(real_runtime, [QUERY, QUERY, CANDIDATES[0]])})
+    assert body["threshold"] == real_runtime.settings.duplicate_threshold
+    assert [(p["i"], p["j"]) for p in body["pairs"]] == [(0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("body", "error_type"),
+    [
+        ({"text_1": QUERY, "text_2": "x", "texts": ["a"]}, "validation_error"),
+        ({"query": QUERY}, "validation_error"),
+        ({"query": QUERY, "query_embedding": [0.1] * 384, "candidates": ["a"]}, "validation_error"),
+        ({"query_embedding": [0.1] * 3, "candidates": ["a"]}, "invalid_vector"),
+        ({"embeddings": [[0.0] * 384, [0.1] * 384]}, "invalid_vector"),
+        ({"text_1": QUERY}, "validation_error"),
+        ({"text_1": QUERY, "text_2": "x", "cluster": True}, "validation_error"),
+        ({}, "validation_error"),
+        ({"embeddings": [[0.1] * 384] * 500, "threshold": -1}, "too_many_pairs"),
+    ],
+)
+def test_compare_rejects_bad_requests(compare_client: FlaskClient, body: object, error_type: str) -> None:
+    response = compare_client.post("/", json=body)
+    assert response.status_code == 422 and response.json is not None, response.text
+    assert response.json["error_type"] == error_type, response.text
+
+
+def test_compare_rejects_non_finite_vectors(compare_client: FlaskClient) -> None:
+    body = b'{"query_embedding": [NaN' + b", 0.1" * 383 + b'], "candidates": ["a"]}'
+    response = compare_client.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text

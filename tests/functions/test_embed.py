@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from functions.embed import MAX_TEXTS
+
+pytestmark = pytest.mark.slow
+GOALS = [
+    "Improve family engagement through monthly parent workshops",
+    "Increase family engagement by holding parent workshops every month",
+    "Reduce staff turnover with better onboarding",
+]
+
+
+def _embed(client: FlaskClient, texts: list[str]) -> np.ndarray:
+    response = client.post("/", json={"texts": texts})
+    assert response.status_code == 200, response.text
+    assert response.json is not None
+    return np.array(response.json["embeddings"])
+
+
+def test_embed_returns_unit_vectors_with_model_and_dimensions(embed_client: FlaskClient) -> None:
+    response = embed_client.post("/", json={"texts": GOALS})
+    body = response.json
+    assert body is not None and (body["model"], body["dimensions"]) == ("all-MiniLM-L6-v2", 384), response.text
+    vectors = np.array(body["embeddings"])
+    assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_embed_keeps_input_order(embed_client: FlaskClient) -> None:
+    forward = _embed(embed_client, GOALS)
+    backward = _embed(embed_client, GOALS[::-1])
+    assert np.allclose(forward, backward[::-1], atol=1e-6)
+
+
+def test_embed_puts_paraphrases_closer_than_other_goals(embed_client: FlaskClient) -> None:
+    vectors = _embed(embed_client, GOALS)
+    assert vectors[0] @ vectors[1] > 0.8 > vectors[0] @ vectors[2]
+
+
+def test_embed_serves_health_and_readiness(embed_client: FlaskClient) -> None:
+    assert embed_client.get("/healthz").json == {"status": "ok"}
+    assert embed_client.get("/readyz").json == {"status": "ready"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error_type"),
+    [
+        ({"texts": []}, 400, "empty"),
+        ({"texts": ["ok", ""]}, 400, "empty"),
+        ({"texts": ["x"] * (MAX_TEXTS + 1)}, 422, "validation_error"),
+        ({"texts": ["x" * 8193]}, 422, "validation_error"),
+        ({"text": ["a"]}, 422, "validation_error"),
+        ({"texts": ["a"], "model": "/etc/passwd"}, 422, "unknown_model"),
+    ],
+)
+def test_embed_rejects_bad_requests(embed_client: FlaskClient, body: object, status: int, error_type: str) -> None:
+    response = embed_client.post("/", json=body)
+    assert response.status_code == status and response.json is not None, response.text
+    assert response.json["error_type"] == error_type, response.text

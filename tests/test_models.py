@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from common.config import DEFAULT_MODEL, Settings
+from common.engine import Engine
+from common.models import ModelRegistry, UnknownModelError
+from common.runtime import Runtime
+from tests.fakes import FakeEngine, fake_settings
+
+
+class CountingLoader:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.loaded: list[Path] = []
+        self.delay = delay
+        self._lock = threading.Lock()
+
+    def __call__(self, folder: Path, settings: Settings) -> Engine:
+        time.sleep(self.delay)
+        with self._lock:
+            self.loaded.append(folder)
+        return FakeEngine()
+
+
+def _registry(loader: CountingLoader, **overrides: object) -> ModelRegistry:
+    dirs = {DEFAULT_MODEL: Path("/m/default"), "other": Path("/m/other")}
+    return ModelRegistry(fake_settings(model_dirs=dirs, **overrides), loader=loader)
+
+
+def test_registry_loads_a_model_once_under_concurrent_first_requests() -> None:
+    loader = CountingLoader(delay=0.2)
+    registry = _registry(loader)
+    with ThreadPoolExecutor(8) as pool:
+        encoders = list(pool.map(lambda _: registry.get(), range(8)))
+    assert loader.loaded == [Path("/m/default")]
+    assert all(encoder is encoders[0] for encoder in encoders)
+
+
+@pytest.mark.parametrize("name", ["unknown", "/m/default", "../models/all-MiniLM-L6-v2", "/etc/passwd"])
+def test_registry_refuses_models_off_the_allow_list(name: str) -> None:
+    loader = CountingLoader()
+    with pytest.raises(UnknownModelError):
+        _registry(loader).get(name)
+    assert loader.loaded == []
+
+
+def test_registry_evicts_the_least_recently_used_model() -> None:
+    loader = CountingLoader()
+    registry = _registry(loader, max_loaded_models=1)
+    registry.get()
+    registry.get("other")
+    registry.get()
+    assert loader.loaded == [Path("/m/default"), Path("/m/other"), Path("/m/default")]
+
+
+def test_registry_is_ready_only_after_warm_up() -> None:
+    registry = _registry(CountingLoader())
+    assert not registry.ready
+    registry.warm_up()
+    assert registry.ready
+
+
+def test_registry_warm_up_failure_leaves_it_not_ready() -> None:
+    def broken(folder: Path, settings: Settings) -> Engine:
+        raise RuntimeError("corrupt")
+
+    registry = ModelRegistry(fake_settings(), loader=broken)
+    with pytest.raises(RuntimeError):
+        registry.warm_up()
+    assert not registry.ready
+
+
+@pytest.mark.slow
+def test_registry_loads_the_real_model(real_runtime: Runtime) -> None:
+    encoder = real_runtime.models.get()
+    assert (encoder.model_id, encoder.dimensions) == (DEFAULT_MODEL, 384)
+    assert encoder.engine.description.startswith(real_runtime.settings.backend)
+    assert real_runtime.models.ready
