@@ -1,0 +1,30 @@
+# `make run`: install, build the model artifact if missing, run the three functions on 8081-8083.
+# `make test`: install, build the model artifact if missing, lint, type-check and run the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ARTIFACT := models/all-MiniLM-L6-v2/provenance.json
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install run test
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+$(ARTIFACT): common/export.py | $(INSTALLED)
+	$(BIN)/python -m common.export
+
+install: $(INSTALLED) $(ARTIFACT)
+
+run: install
+	scripts/run-local.sh
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
