@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import flask
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
+from werkzeug.exceptions import HTTPException
 
 from common.errors import ApiError
 from common.models import UnknownModelError
@@ -130,6 +131,13 @@ def _describe(problems: Iterable[ErrorDetails]) -> str:
     shown = [f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in problems]
     more = f" (and {len(shown) - MAX_ERRORS_SHOWN} more)" if len(shown) > MAX_ERRORS_SHOWN else ""
     return "; ".join(shown[:MAX_ERRORS_SHOWN]) + more
+
+
+def framework_error(error: HTTPException) -> flask.Response:
+    """JSON instead of the framework's HTML page for the errors it raises itself (e.g. 404 /favicon.ico)."""
+    status = error.code or 500
+    error_type = "not_found" if status == 404 else (error.name or "error").lower().replace(" ", "_")
+    return _error(ApiError(status, error_type, error.description or error_type))
 
 
 def _json(status: int, body: str) -> flask.Response:

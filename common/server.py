@@ -15,9 +15,11 @@ from collections.abc import Sequence
 import functions_framework
 import waitress
 from flask import Flask
+from werkzeug.exceptions import HTTPException
 
 from common import logs
 from common.config import PROJECT_ROOT, SettingsError
+from common.http import framework_error
 from common.models import ModelRegistry, import_backend
 from common.runtime import get_runtime
 
@@ -31,6 +33,7 @@ def create_app(target: str) -> Flask:
         raise ValueError(f"unknown function {target!r}; expected one of {', '.join(TARGETS)}")
     source = str(PROJECT_ROOT / "functions" / f"{target}.py")
     app: Flask = functions_framework.create_app(target, source)  # type: ignore[no-untyped-call]
+    app.register_error_handler(HTTPException, framework_error)
     return app
 
 

@@ -71,6 +71,12 @@ def embed_server() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt"])
+def test_create_app_answers_the_frameworks_own_routes_in_json(path: str) -> None:
+    response = create_app("embed").test_client().get(path)
+    assert (response.status_code, response.json) == (404, {"error": "Not Found", "error_type": "not_found"})
+
+
 def test_create_app_refuses_unknown_functions() -> None:
     with pytest.raises(ValueError, match="unknown function 'nope'"):
         create_app("nope")
