@@ -18,11 +18,8 @@ Infer = Callable[[TokenIds, TokenIds], Matrix]
 class Engine(Protocol):
     """Turns texts into unit vectors, one row per text, in input order."""
 
-    @property
-    def dimensions(self) -> int: ...
-
-    @property
-    def description(self) -> str: ...
+    dimensions: int
+    description: str  # library, version and precision, for logs and benchmarks
 
     def encode(self, texts: Sequence[str]) -> Matrix: ...
 
@@ -50,20 +47,12 @@ class GraphEngine:
     def __init__(self, tokenizer: Tokenizer, infer: Infer, dimensions: int, batch_size: int, description: str) -> None:
         self._tokenizer = tokenizer
         self._infer = infer
-        self._dimensions = dimensions
         self._batch_size = batch_size
-        self._description = description
-
-    @property
-    def dimensions(self) -> int:
-        return self._dimensions
-
-    @property
-    def description(self) -> str:
-        return self._description
+        self.dimensions = dimensions
+        self.description = description
 
     def encode(self, texts: Sequence[str]) -> Matrix:
-        vectors = np.empty((len(texts), self._dimensions), dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimensions), dtype=np.float32)
         # Texts of similar length share a batch, so little compute goes to padding.
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
         for start in range(0, len(order), self._batch_size):

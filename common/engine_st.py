@@ -23,15 +23,8 @@ class SentenceTransformerEngine:
         dimensions = self._model.get_embedding_dimension()
         if dimensions is None:
             raise ValueError(f"{folder} does not say its embedding dimension")
-        self._dimensions = dimensions
-
-    @property
-    def dimensions(self) -> int:
-        return self._dimensions
-
-    @property
-    def description(self) -> str:
-        return "sentence-transformers (torch) f32"
+        self.dimensions = dimensions
+        self.description = "sentence-transformers (torch) f32"
 
     def encode(self, texts: Sequence[str]) -> Matrix:
         vectors = self._model.encode(

@@ -44,6 +44,11 @@ class Request(BaseModel):
     def item_count(self) -> int:
         return 1
 
+    def _exactly_one(self, *fields: str) -> None:
+        """Raise (a 422) unless exactly one of the fields was given."""
+        if sum(getattr(self, name) is not None for name in fields) != 1:
+            raise ValueError(f"give exactly one of {', '.join(fields)}")
+
 
 class Response(BaseModel):
     model_config = ConfigDict(extra="forbid")

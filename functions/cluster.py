@@ -38,8 +38,7 @@ class ClusterRequest(Request):
 
     @model_validator(mode="after")
     def _one_input(self) -> Self:
-        if sum(given is not None for given in (self.texts, self.items, self.embeddings)) != 1:
-            raise ValueError("give exactly one of texts, items or embeddings")
+        self._exactly_one("texts", "items", "embeddings")
         return self
 
     def item_count(self) -> int:

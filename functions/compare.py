@@ -68,8 +68,7 @@ class QueryRequest(Request):
 
     @model_validator(mode="after")
     def _one_query(self) -> Self:
-        if (self.query is None) == (self.query_embedding is None):
-            raise ValueError("give exactly one of query or query_embedding")
+        self._exactly_one("query", "query_embedding")
         return self
 
     def item_count(self) -> int:
@@ -84,8 +83,7 @@ class PairsRequest(Request):
 
     @model_validator(mode="after")
     def _one_input(self) -> Self:
-        if (self.texts is None) == (self.embeddings is None):
-            raise ValueError("give exactly one of texts or embeddings")
+        self._exactly_one("texts", "embeddings")
         return self
 
     def item_count(self) -> int:
