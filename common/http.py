@@ -53,7 +53,7 @@ def handle(
         response = _error(error)
     except UnknownModelError as error:
         error_type = "unknown_model"
-        response = _error(ApiError(422, error_type, f"model {error.args[0]!r} is not one this service serves"))
+        response = _error(ApiError(422, error_type, str(error)))
     except Exception:
         logger.exception("unexpected error", extra={"request_id": request_id, "function": function})
         error_type = "internal"

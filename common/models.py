@@ -6,7 +6,7 @@ import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -22,6 +22,9 @@ EngineLoader = Callable[[Path, Settings], Engine]
 
 class UnknownModelError(LookupError):
     """A model was asked for that is not on the allow-list."""
+
+    def __init__(self, allowed: Sequence[str]) -> None:
+        super().__init__(f"the model must be one of: {', '.join(allowed)}")
 
 
 BACKEND_MODULES = {
@@ -56,7 +59,7 @@ class ModelRegistry:
         name = model or self.settings.model
         folder = self.settings.model_dirs.get(name)
         if folder is None:
-            raise UnknownModelError(name)
+            raise UnknownModelError(list(self.settings.model_dirs))
         key = (name, self.settings.backend)
         with self._lock:
             encoder = self._cache.get(key)
@@ -87,17 +90,19 @@ class ModelRegistry:
         """Load the default model and encode once; the service is ready only after this succeeds."""
         self.get().encode(["warm-up"])
         self._ready.set()
+        logger.info("ready")
 
-    def start_warm_up(self) -> None:
-        """Warm up in the background, once (a failure is logged and leaves the service not ready)."""
+    def start_warm_up(self, on_failure: Callable[[], None] = lambda: None) -> None:
+        """Warm up in a background thread, once; a failure is logged, then on_failure runs."""
         with self._lock:
             if self._warm_up_started:
                 return
             self._warm_up_started = True
-        threading.Thread(target=self._warm_up_logged, name="warm-up", daemon=True).start()
+        threading.Thread(target=self._warm_up_or_report, args=(on_failure,), name="warm-up", daemon=True).start()
 
-    def _warm_up_logged(self) -> None:
+    def _warm_up_or_report(self, on_failure: Callable[[], None]) -> None:
         try:
             self.warm_up()
         except Exception:
-            logger.exception("warm-up failed")
+            logger.exception("model failed to load")
+            on_failure()

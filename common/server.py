@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import threading
 from collections.abc import Sequence
 
 import functions_framework
@@ -20,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from common import logs
 from common.config import PROJECT_ROOT, SettingsError
 from common.http import framework_error
-from common.models import ModelRegistry, import_backend
+from common.models import import_backend
 from common.runtime import get_runtime
 
 TARGETS = ("embed", "compare", "cluster")
@@ -37,14 +36,11 @@ def create_app(target: str) -> Flask:
     return app
 
 
-def _warm_up_or_exit(models: ModelRegistry) -> None:
-    try:
-        models.warm_up()
-    except Exception:
-        logger.exception("model failed to load; exiting")
-        logging.shutdown()
-        os._exit(1)
-    logger.info("ready")
+def _exit() -> None:
+    """A process that cannot load its model must not linger as a live but never-ready instance."""
+    logger.error("exiting: the model could not be loaded")
+    logging.shutdown()
+    os._exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -62,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logger.error("cannot start: %s", error)
         raise SystemExit(1) from None
     app = create_app(args.target)
-    threading.Thread(target=_warm_up_or_exit, args=(runtime.models,), name="warm-up", daemon=True).start()
+    runtime.models.start_warm_up(on_failure=_exit)
     logger.info("serving", extra={"function": args.target, "engine": runtime.settings.backend})
     waitress.serve(app, host=args.host, port=args.port, threads=runtime.settings.threads, ident="simfn")
 

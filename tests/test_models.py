@@ -44,7 +44,7 @@ def test_registry_loads_a_model_once_under_concurrent_first_requests() -> None:
 @pytest.mark.parametrize("name", ["unknown", "/m/default", "../models/all-MiniLM-L6-v2", "/etc/passwd"])
 def test_registry_refuses_models_off_the_allow_list(name: str) -> None:
     loader = CountingLoader()
-    with pytest.raises(UnknownModelError):
+    with pytest.raises(UnknownModelError, match=f"one of: {DEFAULT_MODEL}, other$"):
         _registry(loader).get(name)
     assert loader.loaded == []
 
@@ -65,13 +65,23 @@ def test_registry_is_ready_only_after_warm_up() -> None:
     assert registry.ready
 
 
-def test_registry_warm_up_failure_leaves_it_not_ready() -> None:
+def test_registry_background_warm_up_runs_once() -> None:
+    loader = CountingLoader(delay=0.1)
+    registry = _registry(loader)
+    registry.start_warm_up()
+    registry.start_warm_up()
+    registry.get()
+    assert loader.loaded == [Path("/m/default")]
+
+
+def test_registry_warm_up_failure_reports_and_leaves_it_not_ready() -> None:
     def broken(folder: Path, settings: Settings) -> Engine:
         raise RuntimeError("corrupt")
 
+    failed = threading.Event()
     registry = ModelRegistry(fake_settings(), loader=broken)
-    with pytest.raises(RuntimeError):
-        registry.warm_up()
+    registry.start_warm_up(on_failure=failed.set)
+    assert failed.wait(timeout=5), "on_failure was not called"
     assert not registry.ready
 
 
