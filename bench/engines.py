@@ -25,6 +25,7 @@ from tests.corpus import goal
 
 BATCH = 32
 REPEATS = 3
+START_TIMEOUT_S = 60
 
 
 def goal_texts(count: int, seed: int) -> list[str]:
@@ -60,6 +61,8 @@ def over_http(backend: str, port: int) -> dict[str, float]:
                 if _post(port, ["Improve family engagement"]) == 200:
                     break
             except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None or time.perf_counter() - started > START_TIMEOUT_S:
+                    raise RuntimeError(f"{backend} server did not answer within {START_TIMEOUT_S} s") from None
                 time.sleep(0.01)
         cold = time.perf_counter() - started
         rss_loaded = _rss_mb(server.pid)

