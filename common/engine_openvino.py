@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import openvino as ov
+# Importing openvino sends a usage event to Google Analytics from a forked process, without asking, unless
+# a consent file says no. With no egress (cloud.gov) the child hangs holding our stdout; with egress it leaks.
+# Without openvino_telemetry, OpenVINO uses its built-in no-op stub.
+sys.modules.setdefault("openvino_telemetry", None)
+import openvino as ov  # noqa: E402
 
-from common.artifact import verify
-from common.config import Settings
-from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer
+from common.artifact import verify  # noqa: E402
+from common.config import Settings  # noqa: E402
+from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer  # noqa: E402
 
 
 def load(folder: Path, settings: Settings) -> GraphEngine:
