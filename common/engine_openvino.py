@@ -11,7 +11,7 @@ from typing import Any
 # Importing openvino sends a usage event to Google Analytics from a forked process, without asking, unless
 # a consent file says no. With no egress (cloud.gov) the child hangs holding our stdout; with egress it leaks.
 # Without openvino_telemetry, OpenVINO uses its built-in no-op stub.
-sys.modules.setdefault("openvino_telemetry", None)
+sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 import openvino as ov  # noqa: E402
 
 from common.artifact import verify  # noqa: E402

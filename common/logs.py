@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 
 FIELDS = ("request_id", "function", "method", "path", "status", "error_type", "items", "ms", "model", "engine")
 
@@ -19,8 +20,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         payload.update({name: getattr(record, name) for name in FIELDS if hasattr(record, name)})
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[0]:
+            # The frames and the exception's type, never its message: a message may quote a client's text.
+            kind, _, trace = record.exc_info
+            payload["exception"] = "".join(traceback.format_tb(trace)) + kind.__name__
         return json.dumps(payload)
 
 

@@ -12,6 +12,7 @@ from types import ModuleType
 
 from cachetools import LRUCache
 
+from common.artifact import ArtifactError
 from common.config import Settings
 from common.encoder import Encoder
 from common.engine import Engine
@@ -82,6 +83,10 @@ class ModelRegistry:
         logger.info("model loaded", extra={"model": name, "engine": engine.description, "ms": round(seconds * 1000)})
         return Encoder(name, engine, self.settings.text_cache_size, seconds)
 
+    def loaded(self) -> list[Encoder]:
+        with self._lock:
+            return list(self._cache.values())
+
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
@@ -103,6 +108,9 @@ class ModelRegistry:
     def _warm_up_or_report(self, on_failure: Callable[[], None]) -> None:
         try:
             self.warm_up()
+        except ArtifactError as error:  # our own message, naming the file and both checksums
+            logger.error("model artifact rejected: %s", error)
+            on_failure()
         except Exception:
             logger.exception("model failed to load")
             on_failure()

@@ -1,22 +1,27 @@
-"""The process-wide runtime: settings read once and the model registry built from them."""
+"""The process-wide runtime: settings read once, the model registry and the admission gate built from them."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 
+from common.admission import Admission
 from common.config import Settings
-from common.models import ModelRegistry
+from common.models import EngineLoader, ModelRegistry, load_engine
 
 
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
     models: ModelRegistry
+    admission: Admission
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
-        return cls(settings, ModelRegistry(settings))
+    def from_settings(cls, settings: Settings, loader: EngineLoader = load_engine) -> Runtime:
+        # Two waitress threads are never given to inference, so health checks answer under full load.
+        queue = settings.threads - settings.max_inflight - 2
+        admission = Admission(settings.max_inflight, queue, settings.queue_seconds)
+        return cls(settings, ModelRegistry(settings, loader), admission)
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 
 Settings are checked before the socket opens; the model (its checksums first) loads and warms up in the
 background while /healthz already answers. /readyz turns 200 when that is done; if it fails, the process exits 1.
+On SIGTERM the instance drains: it stops accepting, answers new requests 503, lets in-flight ones finish, exits 0.
 """
 
 from __future__ import annotations
@@ -9,20 +10,28 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import threading
+import time
 from collections.abc import Sequence
+from types import FrameType
+from typing import Any
 
 import functions_framework
 import waitress
 from flask import Flask
+from waitress import wasyncore
 from werkzeug.exceptions import HTTPException
 
 from common import logs
 from common.config import PROJECT_ROOT, SettingsError
 from common.http import framework_error
+from common.limits import limits_for
 from common.models import import_backend
-from common.runtime import get_runtime
+from common.runtime import Runtime, get_runtime
 
 TARGETS = ("embed", "compare", "cluster")
+CONNECTION_LIMIT = 1000
 logger = logging.getLogger(__name__)
 
 
@@ -36,11 +45,44 @@ def create_app(target: str) -> Flask:
     return app
 
 
-def _exit() -> None:
-    """A process that cannot load its model must not linger as a live but never-ready instance."""
-    logger.error("exiting: the model could not be loaded")
+def _exit(code: int, message: str) -> None:
+    logger.log(logging.ERROR if code else logging.INFO, message)
     logging.shutdown()
-    os._exit(1)
+    os._exit(code)
+
+
+def _busy(server: Any) -> bool:
+    """Whether any connection still has a request being read, run or written."""
+    channels = [channel for channel in server._map.values() if hasattr(channel, "requests")]
+    return any(channel.requests or channel.request or channel.total_outbufs_len for channel in channels)
+
+
+def _stop_accepting(server: Any) -> None:
+    """Accept what already waits in the kernel's backlog (closing it would reset those), then close."""
+    while (pair := server.accept()) is not None:
+        connection, address = pair
+        server.channel_class(server, connection, server.fix_addr(address), server.adj, map=server._map)
+    wasyncore.dispatcher.close(server)
+
+
+def _drain(server: Any, runtime: Runtime) -> None:
+    """Stop accepting, then exit once no request is in progress or at the deadline (CF kills at 10 s)."""
+    logger.info("draining")
+    deadline = time.monotonic() + runtime.settings.drain_seconds
+    runtime.admission.drain()
+    # The listener is closed inside waitress's loop: closing it under a running select() breaks the loop.
+    server.trigger.pull_trigger(lambda: _stop_accepting(server))
+    while time.monotonic() < deadline and (_busy(server) or runtime.admission.in_flight):
+        time.sleep(0.02)
+    _exit(0, "drained" if time.monotonic() < deadline else "drain deadline reached")
+
+
+def _on_sigterm(server: Any, runtime: Runtime) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        # Work in a thread: a signal handler may interrupt code that holds the locks this work needs.
+        threading.Thread(target=_drain, args=(server, runtime), name="drain", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -57,10 +99,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SettingsError as error:
         logger.error("cannot start: %s", error)
         raise SystemExit(1) from None
-    app = create_app(args.target)
-    runtime.models.start_warm_up(on_failure=_exit)
-    logger.info("serving", extra={"function": args.target, "engine": runtime.settings.backend})
-    waitress.serve(app, host=args.host, port=args.port, threads=runtime.settings.threads, ident="simfn")
+    settings = runtime.settings
+    server = waitress.create_server(
+        create_app(args.target),
+        host=args.host,
+        port=args.port,
+        threads=settings.threads,
+        ident="simfn",
+        # Idle and half-open connections are closed after channel_timeout (checked every cleanup_interval).
+        channel_timeout=settings.channel_timeout,
+        cleanup_interval=max(1, settings.channel_timeout // 2),
+        connection_limit=CONNECTION_LIMIT,
+        # A backstop only: the function answers 413 JSON at its own, lower limit.
+        max_request_body_size=2 * limits_for(args.target, settings).body_bytes,
+    )
+    runtime.models.start_warm_up(on_failure=lambda: _exit(1, "exiting: the model could not be loaded"))
+    _on_sigterm(server, runtime)
+    logger.info("serving", extra={"function": args.target, "engine": settings.backend})
+    server.run()
 
 
 if __name__ == "__main__":

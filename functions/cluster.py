@@ -18,9 +18,6 @@ from common.runtime import Runtime
 from common.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, Threshold, Vector
 from common.vectors import unit_rows
 
-MAX_TEXTS = 10_000
-MAX_VECTORS = 10_000
-
 
 class Item(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -29,9 +26,9 @@ class Item(BaseModel):
 
 
 class ClusterRequest(Request):
-    texts: Annotated[list[Text], Field(max_length=MAX_TEXTS), NonEmpty] | None = None
-    items: Annotated[list[Item], Field(max_length=MAX_TEXTS), NonEmpty] | None = None
-    embeddings: Annotated[list[Vector], Field(max_length=MAX_VECTORS), NonEmpty] | None = None
+    texts: Annotated[list[Text], NonEmpty] | None = None
+    items: Annotated[list[Item], NonEmpty] | None = None
+    embeddings: Annotated[list[Vector], NonEmpty] | None = None
     threshold: Threshold | None = None
     min_cluster_size: Annotated[int, Field(ge=2)] = 2
     model: ModelName = None

@@ -25,8 +25,6 @@ from common.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text,
 from common.similarity import TooManyPairsError, cosine, pairs_above, rank
 from common.vectors import unit_rows
 
-MAX_CANDIDATES = 5_000
-MAX_PAIR_TEXTS = 5_000
 MODE_FIELDS = {
     "pair": {"text_1", "text_2"},
     "query": {"query", "query_embedding", "candidates"},
@@ -61,7 +59,7 @@ Candidate = Text | TextCandidate | VectorCandidate
 class QueryRequest(Request):
     query: Text | None = None
     query_embedding: Vector | None = None
-    candidates: Annotated[list[Candidate], Field(max_length=MAX_CANDIDATES), NonEmpty]
+    candidates: Annotated[list[Candidate], NonEmpty]
     top_k: Annotated[int, Field(ge=1)] | None = None
     threshold: Threshold | None = None
     model: ModelName = None
@@ -76,8 +74,8 @@ class QueryRequest(Request):
 
 
 class PairsRequest(Request):
-    texts: Annotated[list[Text], Field(max_length=MAX_PAIR_TEXTS), NonEmpty] | None = None
-    embeddings: Annotated[list[Vector], Field(max_length=MAX_PAIR_TEXTS), NonEmpty] | None = None
+    texts: Annotated[list[Text], NonEmpty] | None = None
+    embeddings: Annotated[list[Vector], NonEmpty] | None = None
     threshold: Threshold | None = None
     model: ModelName = None
 
@@ -180,7 +178,9 @@ def _pairs(request: PairsRequest, encoder: Encoder, threshold: float, max_pairs:
     return PairsResponse(threshold=threshold, pairs=pairs)
 
 
-def run_compare(request: PairRequest | QueryRequest | PairsRequest, runtime: Runtime) -> Response:
+def run_compare(
+    request: PairRequest | QueryRequest | PairsRequest, runtime: Runtime
+) -> PairResponse | QueryResponse | PairsResponse:
     encoder = runtime.models.get(request.model)
     if isinstance(request, PairRequest):
         return _pair(request, encoder)

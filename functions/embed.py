@@ -10,17 +10,14 @@ from typing import Annotated
 
 import flask
 import functions_framework
-from pydantic import Field
 
 from common.http import handle
 from common.runtime import Runtime
 from common.schemas import ModelName, NonEmpty, Request, Response, Text
 
-MAX_TEXTS = 256
-
 
 class EmbedRequest(Request):
-    texts: Annotated[list[Text], Field(max_length=MAX_TEXTS), NonEmpty]
+    texts: Annotated[list[Text], NonEmpty]
     model: ModelName = None
 
     def item_count(self) -> int:

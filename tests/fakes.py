@@ -11,7 +11,6 @@ import numpy as np
 
 from common.config import DEFAULT_MODEL, Settings
 from common.engine import Matrix
-from common.models import ModelRegistry
 from common.runtime import Runtime
 from common.similarity import normalize
 
@@ -43,5 +42,4 @@ def fake_settings(**overrides: object) -> Settings:
 
 def fake_runtime(engine: FakeEngine | None = None, **overrides: object) -> Runtime:
     engine = engine or FakeEngine()
-    settings = fake_settings(**overrides)
-    return Runtime(settings, ModelRegistry(settings, loader=lambda folder, settings: engine))
+    return Runtime.from_settings(fake_settings(**overrides), loader=lambda folder, settings: engine)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from common.config import DEFAULT_MODEL, PROJECT_ROOT, Settings, SettingsError
@@ -36,7 +38,7 @@ def test_settings_are_frozen() -> None:
         ({"SIMFN_PRECISION": "int8"}, "SIMFN_PRECISION"),
         ({"SIMFN_BATCH_SIZE": "0"}, "at least 1"),
         ({"SIMFN_THREADS": "four"}, "whole number"),
-        ({"SIMFN_DUPLICATE_THRESHOLD": "1.5"}, "between -1 and 1"),
+        ({"SIMFN_DUPLICATE_THRESHOLD": "1.5"}, "from -1.0 to 1.0"),
         ({"SIMFN_CLUSTER_THRESHOLD": "high"}, "expected a number"),
         ({"SIMFN_MODELS": "no-folder"}, "id=folder"),
         ({"SIMFN_MODEL": "other"}, "not in SIMFN_MODELS"),
@@ -45,3 +47,34 @@ def test_settings_are_frozen() -> None:
 def test_settings_reject_bad_values(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_environ(env)
+
+
+def _vcap(credentials: dict[str, str], name: str = "simfn-api-key") -> str:
+    return json.dumps({"user-provided": [{"name": name, "credentials": credentials}]})
+
+
+@pytest.mark.parametrize(
+    ("env", "keys"),
+    [
+        ({}, ()),
+        ({"SIMFN_API_KEYS": "k1"}, ("k1",)),
+        ({"SIMFN_API_KEYS": "k1, k2"}, ("k1", "k2")),
+        ({"VCAP_SERVICES": _vcap({"api_key": "new", "previous_api_key": "old"})}, ("new", "old")),
+        ({"VCAP_SERVICES": _vcap({"api_key": "k"}, "other"), "SIMFN_KEY_SERVICE": "other"}, ("k",)),
+        ({"VCAP_SERVICES": _vcap({"api_key": "k"}, "unrelated")}, ()),
+        ({"VCAP_SERVICES": _vcap({"api_key": "vcap"}), "SIMFN_API_KEYS": "env"}, ("env",)),
+    ],
+)
+def test_settings_read_api_keys_from_environment_or_vcap_services(env: dict[str, str], keys: tuple[str, ...]) -> None:
+    assert Settings.from_environ(env).api_keys == keys
+
+
+def test_settings_never_show_keys() -> None:
+    assert "secret" not in repr(Settings.from_environ({"SIMFN_API_KEYS": "secret"}))
+
+
+def test_settings_keep_two_threads_beside_inference() -> None:
+    settings = Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3"})
+    assert settings.threads == 9
+    with pytest.raises(SettingsError, match="at least SIMFN_MAX_INFLIGHT"):
+        Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3", "SIMFN_THREADS": "4"})

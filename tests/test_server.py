@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -60,15 +64,33 @@ def _wait_for(url: str, status: int, seconds: float) -> None:
     raise AssertionError(f"{url} did not answer {status} within {seconds} s")
 
 
-@pytest.fixture
-def embed_server() -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(target: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A ready server process and its port; stopped afterwards."""
     port = _free_port()
-    process = _start("embed", port)
+    process = _start(target, port, env)
     try:
-        yield f"http://127.0.0.1:{port}"
+        _wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=30)
+        yield process, port
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        process.kill()
+        process.communicate(timeout=10)
+
+
+def _post(port: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """POST over a fresh connection; connection errors propagate (a reset must fail the test)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", "/", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def _texts(tag: str, count: int) -> bytes:
+    texts = [f"goal {tag} {i}: improve attendance through weekly outreach" for i in range(count)]
+    return json.dumps({"texts": texts}).encode()
 
 
 @pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt"])
@@ -83,11 +105,90 @@ def test_create_app_refuses_unknown_functions() -> None:
 
 
 @pytest.mark.slow
-def test_server_answers_health_at_once_then_becomes_ready_and_serves(embed_server: str) -> None:
-    _wait_for(f"{embed_server}/healthz", 200, seconds=20)
-    _wait_for(f"{embed_server}/readyz", 200, seconds=20)
-    status, body = _get(embed_server, {"texts": ["Improve family engagement"]})
+def test_server_answers_health_at_once_then_becomes_ready_and_serves() -> None:
+    port = _free_port()
+    process = _start("embed", port)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", 200, seconds=20)
+        assert _get(f"http://127.0.0.1:{port}/readyz")[0] in (200, 503)
+        _wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=20)
+        status, body = _get(f"http://127.0.0.1:{port}", {"texts": ["Improve family engagement"]})
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
     assert status == 200 and isinstance(body, dict) and len(body["embeddings"][0]) == 384, body
+
+
+@pytest.mark.slow
+def test_server_drains_in_flight_requests_on_sigterm() -> None:
+    with _serving("embed") as (process, port), ThreadPoolExecutor(8) as pool:
+        calls = [pool.submit(_post, port, _texts(str(n), 256)) for n in range(6)]
+        time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        answers = [call.result() for call in calls]
+        process.wait(timeout=9)
+        stopped = time.monotonic() - signalled
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) <= {200, 503} and 200 in statuses, statuses
+    assert all(len(json.loads(body)["embeddings"]) == 256 for status, _, body in answers if status == 200)
+    assert (process.returncode, stopped < 8) == (0, True), (process.returncode, stopped)
+
+
+@pytest.mark.slow
+def test_server_stays_healthy_and_answers_200_or_429_under_overload() -> None:
+    with _serving("embed") as (_, port), ThreadPoolExecutor(16) as pool:
+        calls = [pool.submit(_post, port, _texts(str(n), 128)) for n in range(48)]
+        health = []
+        while not all(call.done() for call in calls):
+            started = time.monotonic()
+            assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+            health.append(time.monotonic() - started)
+            time.sleep(0.05)
+        answers = [call.result() for call in calls]
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) == {200, 429}, statuses
+    assert all(headers.get("Retry-After") == "1" for status, headers, _ in answers if status == 429)
+    assert max(health) < 1.0, max(health)
+
+
+@pytest.mark.slow
+def test_server_closes_half_open_connections_and_keeps_serving() -> None:
+    with _serving("embed", {"SIMFN_CHANNEL_TIMEOUT": "2"}) as (_, port):
+        stalled = [socket.create_connection(("127.0.0.1", port)) for _ in range(100)]
+        for connection in stalled:
+            connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{")
+        assert _post(port, _texts("x", 1))[0] == 200
+        for connection in stalled:
+            connection.settimeout(10)
+            assert connection.recv(1) == b"", "the server kept a stalled connection open"
+            connection.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"texts": ["' + b"x" * 2_000_000 + b'"]}', {}),
+        (b'{"texts": ["' + b"x" * 2_000_000 + b'"]}', {"Transfer-Encoding": "chunked"}),
+    ],
+)
+def test_server_answers_413_json_for_a_body_over_the_limit(body: bytes, headers: dict[str, str]) -> None:
+    with _serving("embed") as (_, port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        chunked = "Transfer-Encoding" in headers
+        payload = iter([body]) if chunked else body
+        connection.request("POST", "/", payload, {"Content-Type": "application/json"}, encode_chunked=chunked)
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())["error_type"]) == (413, "payload_too_large")
+
+
+@pytest.mark.slow
+def test_server_refuses_a_huge_body_before_receiving_it() -> None:
+    with _serving("embed") as (_, port), socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+        connection.sendall(b"Content-Length: 4000001\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 413 ")
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -67,3 +68,12 @@ def test_cluster_is_deterministic(cluster_client: FlaskClient) -> None:
 def test_cluster_rejects_bad_requests(cluster_client: FlaskClient, body: object) -> None:
     response = cluster_client.post("/", json=body)
     assert response.status_code == 422, response.text
+
+
+def test_cluster_takes_5000_stored_vectors_in_one_request(cluster_client: FlaskClient, real_runtime: Runtime) -> None:
+    """The largest job the body limit must admit: vectors as embed returns them, in one JSON body."""
+    texts = [f"goal {i}: {GOALS[i % len(GOALS)]}" for i in range(5_000)]
+    vectors = real_runtime.models.get().encode(texts).tolist()
+    body = json.dumps({"embeddings": vectors}).encode()
+    response = cluster_client.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200 and len(body) > 2_000_000, (len(body), response.text[:200])

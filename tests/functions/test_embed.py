@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from functions.embed import MAX_TEXTS
+from common.limits import DEFAULTS
 
 pytestmark = pytest.mark.slow
 GOALS = [
@@ -50,7 +50,7 @@ def test_embed_serves_health_and_readiness(embed_client: FlaskClient) -> None:
     [
         ({"texts": []}, 400, "empty"),
         ({"texts": ["ok", ""]}, 400, "empty"),
-        ({"texts": ["x"] * (MAX_TEXTS + 1)}, 422, "validation_error"),
+        ({"texts": ["x"] * (DEFAULTS["embed"].items + 1)}, 422, "too_many_items"),
         ({"texts": ["x" * 8193]}, 422, "validation_error"),
         ({"text": ["a"]}, 422, "validation_error"),
         ({"texts": ["a"], "model": "/etc/passwd"}, 422, "unknown_model"),

@@ -1,0 +1,58 @@
+"""Backpressure and draining: at most N inferences at once, a bounded wait for a slot, then 429 or 503."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from common.errors import ApiError
+
+
+class Admission:
+    def __init__(self, slots: int, max_queued: int, wait_seconds: float) -> None:
+        self.slots = slots
+        self.max_queued = max_queued
+        self.wait_seconds = wait_seconds
+        self.in_flight = 0
+        self.queued = 0
+        self.draining = False
+        self._semaphore = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the slots for the body of the with-block, or raise a 429 or 503 ApiError."""
+        with self._lock:
+            if self.draining:
+                raise ApiError(503, "draining", "this instance is shutting down; retry", _retry(close=True))
+            acquired = self._semaphore.acquire(blocking=False)
+            if not acquired and self.queued >= self.max_queued:
+                raise self._overloaded()
+            self.queued += not acquired
+        if not acquired:
+            acquired = self._semaphore.acquire(timeout=self.wait_seconds)
+            with self._lock:
+                self.queued -= 1
+            if not acquired:
+                raise self._overloaded()
+        with self._lock:
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+            self._semaphore.release()
+
+    def drain(self) -> None:
+        """From now on: /readyz is 503 and new requests get 503; those holding or awaiting a slot finish."""
+        with self._lock:
+            self.draining = True
+
+    def _overloaded(self) -> ApiError:
+        return ApiError(429, "overloaded", f"all {self.slots} inference slots are busy; retry after a second", _retry())
+
+
+def _retry(close: bool = False) -> dict[str, str]:
+    return {"Retry-After": "1", "Connection": "close"} if close else {"Retry-After": "1"}
