@@ -1,0 +1,106 @@
+"""Bounded load test of one local function: req/s, latency percentiles and status counts per concurrency.
+
+python -m bench.load [--function embed] [--concurrency 1 2 4 8 16] [--seconds 8] [--batch 8] [--out reports/load.json]
+Starts the function itself on loopback; each client keeps one connection, sends distinct goal texts and
+waits Retry-After seconds after a 429, as the Node client does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.harness import goal_texts, machine, server
+from common.config import PROJECT_ROOT, Settings
+
+
+def _body(function: str, texts: list[str]) -> bytes:
+    bodies = {
+        "embed": {"texts": texts},
+        "compare": {"query": texts[0], "candidates": texts[1:]},
+        "cluster": {"texts": texts},
+    }
+    return json.dumps(bodies[function]).encode()
+
+
+def _client(port: int, function: str, batch: int, seed: int, deadline: float) -> list[tuple[int, float]]:
+    """(status, seconds) of each request until the deadline; status 0 for a connection error."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    results: list[tuple[int, float]] = []
+    for round_ in range(1_000_000):
+        if time.monotonic() >= deadline:
+            break
+        body = _body(function, goal_texts(batch, seed=seed * 1_000_000 + round_))
+        began = time.perf_counter()
+        try:
+            connection.request("POST", "/", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            results.append((response.status, time.perf_counter() - began))
+            # Like the Node client: honour Retry-After instead of hammering an overloaded instance.
+            time.sleep(min(float(response.getheader("Retry-After") or 0), max(0.0, deadline - time.monotonic())))
+        except (OSError, http.client.HTTPException):
+            results.append((0, time.perf_counter() - began))
+            connection.close()
+    connection.close()
+    return results
+
+
+def run_level(port: int, function: str, batch: int, clients: int, seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        futures = [pool.submit(_client, port, function, batch, seed, deadline) for seed in range(clients)]
+        results = [item for future in futures for item in future.result()]
+    elapsed = time.perf_counter() - began
+    ok = sorted(seconds for status, seconds in results if status == 200)
+    cuts = statistics.quantiles(ok, n=100) if len(ok) >= 2 else [float("nan")] * 99
+    return {
+        "clients": clients,
+        "requests_per_s": len(results) / elapsed,
+        "ok_per_s": len(ok) / elapsed,
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "p99_ms": cuts[98] * 1000,
+        "statuses": dict(Counter(status for status, _ in results)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--function", default="embed", choices=["embed", "compare", "cluster"])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--batch", type=int, default=8, help="texts per request")
+    parser.add_argument("--port", type=int, default=8098)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "load.json")
+    args = parser.parse_args()
+    slots = Settings.from_environ().max_inflight
+    with server(args.function, args.port):
+        levels = [run_level(args.port, args.function, args.batch, n, args.seconds) for n in args.concurrency]
+    peak = max(level["ok_per_s"] for level in levels)
+    print(f"# Load: {args.function}, {args.batch} texts per request, {args.seconds:.0f} s per level")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} on {machine()}; {slots} inference slots\n")
+    print("| clients | req/s | 200/s | % of peak | p50 ms | p95 ms | p99 ms | statuses |")
+    print("|---|---|---|---|---|---|---|---|")
+    for level in levels:
+        statuses = ", ".join(f"{status}: {count}" for status, count in sorted(level["statuses"].items()))
+        print(
+            f"| {level['clients']} | {level['requests_per_s']:.0f} | {level['ok_per_s']:.0f} "
+            f"| {100 * level['ok_per_s'] / peak:.0f} | {level['p50_ms']:.1f} | {level['p95_ms']:.1f} "
+            f"| {level['p99_ms']:.1f} | {statuses} |"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"machine": machine(), "function": args.function, "batch": args.batch, "slots": slots, "levels": levels}
+    args.out.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
