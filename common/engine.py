@@ -13,6 +13,9 @@ from tokenizers import Tokenizer
 Matrix = NDArray[np.float32]
 TokenIds = NDArray[np.int64]
 Infer = Callable[[TokenIds, TokenIds], Matrix]
+# At most this many tokens (padding included) per engine call: a batch of long texts is split, which bounds
+# the engine's buffers (attention grows with batch * length^2) without changing any vector.
+MAX_BATCH_TOKENS = 4096
 
 
 class Engine(Protocol):
@@ -60,5 +63,7 @@ class GraphEngine:
             encodings = self._tokenizer.encode_batch([texts[index] for index in batch])
             ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
             mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-            vectors[batch] = self._infer(ids, mask)
+            rows = max(1, MAX_BATCH_TOKENS // ids.shape[1])
+            for part in range(0, len(batch), rows):
+                vectors[batch[part : part + rows]] = self._infer(ids[part : part + rows], mask[part : part + rows])
         return vectors

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Settings
-from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer
+from common.engine import MAX_BATCH_TOKENS, GraphEngine, Matrix, TokenIds, load_tokenizer
 
 
 def _tokenizer_path() -> Path:
@@ -34,3 +34,16 @@ def test_graph_engine_returns_rows_in_input_order_across_batches() -> None:
     texts = ["one two three four", "one", "one two", "one two three", "one two three four five"]
     vectors = GraphEngine(tokenizer, infer, 2, batch_size=2, description="t").encode(texts)
     assert vectors[:, 0].tolist() == [6, 3, 4, 5, 7]
+
+
+def test_graph_engine_splits_a_batch_of_long_texts_to_bound_tokens_per_call() -> None:
+    shapes: list[tuple[int, ...]] = []
+
+    def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
+        shapes.append(ids.shape)
+        return np.repeat(mask.sum(axis=1, keepdims=True), 2, axis=1).astype(np.float32)
+
+    texts = [f"{index} " + "word " * 300 for index in range(40)] + ["short"]
+    vectors = GraphEngine(load_tokenizer(_tokenizer_path(), 256), infer, 2, 32, "t").encode(texts)
+    assert all(rows * width <= MAX_BATCH_TOKENS for rows, width in shapes), shapes
+    assert vectors[:, 0].tolist() == [256] * 40 + [3]
