@@ -1,5 +1,5 @@
 # `make run`: install, build the model artifact if missing, run the three functions on 8081-8083.
-# `make test`: install, build the model artifact if missing, lint, type-check and run the tests.
+# `make test`: install, build the model artifact if missing, lint, type-check and run the tests (Python and Node).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 ARTIFACT := models/all-MiniLM-L6-v2/provenance.json
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test
+.PHONY: install artifact run test
 
 $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,8 @@ $(ARTIFACT): common/export.py | $(INSTALLED)
 
 install: $(INSTALLED) $(ARTIFACT)
 
+artifact: $(ARTIFACT)
+
 run: install
 	scripts/run-local.sh
 
@@ -28,3 +30,4 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	cd clients/node && SIMFN_PYTHON=$(CURDIR)/$(BIN)/python node --test test/

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Deploy the similarity functions to cloud.gov: build the model artifact if missing, push each function with a
+# rolling deployment (cancelled if its push fails), and let the Node app reach each one over the internal network.
+#
+# Settings (flags win over environment variables):
+#   -e ENV        DEPLOY_ENV   environment: the vars file vars/ENV.yml (e.g. dev, prod)
+#   -o ORG        CF_ORG       cloud.gov organization
+#   -s SPACE      CF_SPACE     space
+#   -n NODE_APP   NODE_APP     the calling Node app, the source of the network policies
+# Optional non-interactive login (CI): CF_USERNAME and CF_PASSWORD (a space deployer's credentials), CF_API
+# (default https://api.fr.cloud.gov). Without them, the current `cf login` session is used.
+set -euo pipefail
+
+USAGE="usage: deploy.sh -e ENV -o ORG -s SPACE -n NODE_APP [embed|compare|cluster ...]"
+FUNCTIONS=(embed compare cluster)
+PORT=8080 # the port Cloud Foundry gives every app ($PORT); internal routes reach it directly
+
+die() {
+  echo "deploy.sh: $*" >&2
+  exit 2
+}
+
+env_name="${DEPLOY_ENV:-}"
+org="${CF_ORG:-}"
+space="${CF_SPACE:-}"
+node_app="${NODE_APP:-}"
+while getopts "e:o:s:n:h" option; do
+  case "$option" in
+    e) env_name="$OPTARG" ;;
+    o) org="$OPTARG" ;;
+    s) space="$OPTARG" ;;
+    n) node_app="$OPTARG" ;;
+    h)
+      echo "$USAGE"
+      exit 0
+      ;;
+    *) die "$USAGE" ;;
+  esac
+done
+shift $((OPTIND - 1))
+
+cd "$(dirname "$0")"
+[[ -n "$env_name" ]] || die "no environment: give -e ENV or DEPLOY_ENV ($USAGE)"
+[[ -n "$org" ]] || die "no organization: give -o ORG or CF_ORG ($USAGE)"
+[[ -n "$space" ]] || die "no space: give -s SPACE or CF_SPACE ($USAGE)"
+[[ -n "$node_app" ]] || die "no Node app: give -n NODE_APP or NODE_APP ($USAGE)"
+vars_file="vars/$env_name.yml"
+[[ -f "$vars_file" ]] || die "no vars file $vars_file for environment '$env_name'"
+
+selected=("$@")
+[[ ${#selected[@]} -gt 0 ]] || selected=("${FUNCTIONS[@]}")
+for function in "${selected[@]}"; do
+  [[ " ${FUNCTIONS[*]} " == *" $function "* ]] || die "unknown function '$function': expected ${FUNCTIONS[*]}"
+done
+
+prefix="$(sed -n 's/^prefix: *//p' "$vars_file")"
+key_service="$(sed -n 's/^key_service: *//p' "$vars_file")"
+[[ -n "$prefix" && -n "$key_service" ]] || die "$vars_file must set prefix and key_service"
+
+if [[ -n "${CF_USERNAME:-}" || -n "${CF_PASSWORD:-}" ]]; then
+  [[ -n "${CF_USERNAME:-}" && -n "${CF_PASSWORD:-}" ]] || die "set both CF_USERNAME and CF_PASSWORD, or neither"
+  cf api "${CF_API:-https://api.fr.cloud.gov}"
+  cf auth # reads CF_USERNAME and CF_PASSWORD from the environment, keeping the password off the command line
+fi
+cf target -o "$org" -s "$space"
+cf service "$key_service" >/dev/null ||
+  die "no service '$key_service' in $org/$space: create it first (see README, Deploying)"
+
+[[ -f models/all-MiniLM-L6-v2/provenance.json ]] || make --no-print-directory artifact
+
+for function in "${selected[@]}"; do
+  app="$prefix-$function"
+  echo "deploy.sh: pushing $app"
+  if ! cf push "$app" -f manifest.yml --vars-file "$vars_file" --strategy rolling; then
+    echo "deploy.sh: push of $app failed; cancelling its deployment" >&2
+    cf cancel-deployment "$app" || true
+    exit 1
+  fi
+done
+
+policies="$(cf network-policies --source "$node_app")"
+for function in "${selected[@]}"; do
+  app="$prefix-$function"
+  if grep -Eq "^${node_app}[[:space:]]+${app}[[:space:]]+tcp[[:space:]]+${PORT}([[:space:]]|$)" <<<"$policies"; then
+    echo "deploy.sh: $node_app → $app already allowed"
+  else
+    cf add-network-policy "$node_app" "$app" --protocol tcp --port "$PORT"
+  fi
+done
+echo "deploy.sh: done: ${selected[*]} in $org/$space ($env_name)"

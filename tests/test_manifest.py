@@ -1,0 +1,219 @@
+"""manifest.yml, vars/*.yml and .cfignore: a typed model of the Cloud Foundry fields we use, the upload, and
+each application's command booted exactly as written with the environment Cloud Foundry provides."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Literal
+
+import pathspec
+import pytest
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from common.config import PROJECT_ROOT
+from common.server import TARGETS
+from tests.test_server import _free_port, _wait_for
+
+VARS_FILES = sorted((PROJECT_ROOT / "vars").glob("*.yml"))
+VAR = re.compile(r"\(\(([a-z_]+)\)\)")
+ARTIFACT = ["models/all-MiniLM-L6-v2/model.onnx", "models/all-MiniLM-L6-v2/tokenizer.json"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+
+
+class Route(Strict):
+    route: str
+
+
+class Metadata(Strict):
+    labels: dict[str, str]
+
+
+class App(Strict):
+    name: str
+    buildpacks: list[Literal["python_buildpack"]]
+    stack: Literal["cflinuxfs4"]
+    memory: str = Field(pattern=r"^\d+[MG]$")
+    disk_quota: str = Field(pattern=r"^\d+[MG]$")
+    instances: int = Field(ge=1)
+    command: str
+    timeout: int = Field(ge=30, le=180)
+    health_check_type: Literal["http"] = Field(alias="health-check-type")
+    health_check_http_endpoint: Literal["/healthz"] = Field(alias="health-check-http-endpoint")
+    health_check_invocation_timeout: int = Field(alias="health-check-invocation-timeout", gt=1)
+    readiness_health_check_type: Literal["http"] = Field(alias="readiness-health-check-type")
+    readiness_health_check_http_endpoint: Literal["/readyz"] = Field(alias="readiness-health-check-http-endpoint")
+    readiness_health_check_invocation_timeout: int = Field(alias="readiness-health-check-invocation-timeout", gt=1)
+    routes: list[Route] = Field(min_length=1, max_length=1)
+    services: list[str]
+    env: dict[str, str]
+    metadata: Metadata
+
+
+class Manifest(Strict):
+    applications: list[App]
+
+
+def _interpolate(node: object, variables: dict[str, object]) -> object:
+    """As the cf CLI does: a value that is only ((var)) takes the var's value and type; else text is replaced."""
+    if isinstance(node, dict):
+        return {key: _interpolate(value, variables) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(value, variables) for value in node]
+    if isinstance(node, str) and (whole := VAR.fullmatch(node)):
+        return variables[whole.group(1)]
+    if isinstance(node, str):
+        return VAR.sub(lambda match: str(variables[match.group(1)]), node)
+    return node
+
+
+def _manifest(vars_file: Path) -> Manifest:
+    variables = yaml.safe_load(vars_file.read_text())
+    return Manifest.model_validate(_interpolate(yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text()), variables))
+
+
+def _mb(size: str) -> int:
+    return int(size[:-1]) * (1024 if size.endswith("G") else 1)
+
+
+def _upload() -> list[str]:
+    """The files `cf push` would upload: everything in the checkout not matched by .cfignore."""
+    spec = pathspec.GitIgnoreSpec.from_lines((PROJECT_ROOT / ".cfignore").read_text().splitlines())
+    files = [str(path.relative_to(PROJECT_ROOT)) for path in PROJECT_ROOT.rglob("*") if path.is_file()]
+    return sorted(path for path in files if not spec.match_file(path))
+
+
+def test_manifest_has_vars_files_for_dev_and_prod() -> None:
+    assert {path.stem for path in VARS_FILES} >= {"dev", "prod"}
+
+
+@pytest.mark.parametrize("vars_file", VARS_FILES, ids=lambda path: path.stem)
+def test_manifest_defines_every_var_it_uses_and_no_other(vars_file: Path) -> None:
+    used = set(VAR.findall((PROJECT_ROOT / "manifest.yml").read_text()))
+    assert used == set(yaml.safe_load(vars_file.read_text())), vars_file
+
+
+@pytest.mark.parametrize("vars_file", VARS_FILES, ids=lambda path: path.stem)
+def test_manifest_gives_each_function_one_internal_route_and_its_own_scale(vars_file: Path) -> None:
+    manifest = _manifest(vars_file)
+    prefix = yaml.safe_load(vars_file.read_text())["prefix"]
+    assert [app.name for app in manifest.applications] == [f"{prefix}-{target}" for target in TARGETS]
+    for app, target in zip(manifest.applications, TARGETS, strict=True):
+        assert app.routes[0].route == f"{prefix}-{target}.apps.internal", app.routes
+        assert app.command.startswith(f"exec python -m common.server {target} ") and '--port "$PORT"' in app.command
+        assert _mb(app.memory) < 1024 or target == "cluster", (target, app.memory)
+        assert app.env["HF_HUB_OFFLINE"] == "1" and app.metadata.labels["function"] == target
+
+
+def test_cfignore_uploads_what_a_function_needs_and_nothing_else() -> None:
+    upload = _upload()
+    needed = ["requirements.txt", "runtime.txt", "common/server.py", "functions/embed.py", *ARTIFACT]
+    assert set(needed) <= set(upload), sorted(set(needed) - set(upload))
+    allowed = ("common/", "functions/", "models/", "requirements.txt", "runtime.txt")
+    assert not [path for path in upload if not path.startswith(allowed) or "__pycache__" in path]
+    size_mb = sum((PROJECT_ROOT / path).stat().st_size for path in upload) / 1e6
+    assert size_mb < 200, f"upload is {size_mb:.0f} MB"
+
+
+def test_runtime_txt_names_the_python_we_test_on() -> None:
+    assert (
+        PROJECT_ROOT / "runtime.txt"
+    ).read_text().strip() == f"python-{sys.version_info.major}.{sys.version_info.minor}.x"
+
+
+@pytest.fixture(scope="module")
+def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `cf push` uploads, laid out as /home/vcap/app (hard links, so the model is not copied)."""
+    root = tmp_path_factory.mktemp("app")
+    for path in _upload():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        os.link(PROJECT_ROOT / path, root / path)
+    return root
+
+
+def _cf_environment(app: App, port: int, home: Path) -> dict[str, str]:
+    credentials = {"api_key": "test-key"}
+    services = {"user-provided": [{"name": "simfn-api-key", "label": "user-provided", "credentials": credentials}]}
+    application = {"application_name": app.name, "instance_index": 0, "limits": {"mem": _mb(app.memory)}}
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "PORT": str(port),
+        "VCAP_APPLICATION": json.dumps(application),
+        "VCAP_SERVICES": json.dumps(services),
+        "MEMORY_LIMIT": app.memory,
+        **app.env,
+    }
+
+
+BODIES = {"embed": {"texts": ["a"]}, "compare": {"text_1": "a", "text_2": "b"}, "cluster": {"texts": ["a", "a"]}}
+
+
+def _call(port: int, target: str, key: str | None) -> int:
+    headers = {"Content-Type": "application/json", **({"X-API-Key": key} if key else {})}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", json.dumps(BODIES[target]).encode(), headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS)
+def test_manifest_command_boots_as_cloud_foundry_runs_it(app_root: Path, tmp_path: Path, target: str) -> None:
+    app = _manifest(PROJECT_ROOT / "vars" / "dev.yml").applications[TARGETS.index(target)]
+    port = _free_port()
+    env = {**_cf_environment(app, port, tmp_path), "SIMFN_HOST": "127.0.0.1"}
+    process = subprocess.Popen(["bash", "-c", app.command], cwd=app_root, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=app.timeout)
+        assert (_call(port, target, "test-key"), _call(port, target, None)) == (200, 401)
+        process.send_signal(signal.SIGTERM)  # reaches the server itself only if the command execs it
+        assert process.wait(timeout=9) == 0
+    finally:
+        process.kill()
+        output, _ = process.communicate(timeout=10)
+    assert '"message": "drained"' in output, output[-2000:]
+
+
+class ScalingRule(Strict):
+    metric_type: Literal["cpu", "memoryutil", "memoryused"]
+    breach_duration_secs: int = Field(ge=60)
+    threshold: int
+    operator: Literal[">=", "<"]
+    cool_down_secs: int = Field(ge=60)
+    adjustment: Literal["+1", "-1"]
+
+
+class ScalingPolicy(Strict):
+    instance_min_count: int = Field(ge=1)
+    instance_max_count: int
+    scaling_rules: list[ScalingRule]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_autoscaler_policy_scales_out_and_back_in(target: str) -> None:
+    """Only CPU and memory metrics: internal routes bypass the router that measures throughput and latency."""
+    policy = ScalingPolicy.model_validate_json((PROJECT_ROOT / "autoscaler" / f"{target}.json").read_text())
+    assert policy.instance_min_count < policy.instance_max_count
+    assert {rule.adjustment for rule in policy.scaling_rules} == {"+1", "-1"}
+
+
+def test_ci_workflow_runs_the_readme_test_command_then_deploys() -> None:
+    workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    test_steps = [step.get("run") for step in workflow["jobs"]["test"]["steps"]]
+    deploy_steps = [step.get("run") for step in workflow["jobs"]["deploy"]["steps"]]
+    assert "make test" in test_steps and "./deploy.sh -e dev" in deploy_steps
+    assert workflow["jobs"]["deploy"]["needs"] == "test"
