@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -32,10 +33,10 @@ def goal_texts(count: int, seed: int) -> list[str]:
     return [f"{goal(rng)} (plan {seed}-{index})" for index in range(count)]
 
 
-def post(port: int, body: object, path: str = "/") -> int:
+def post(port: int, body: object, timeout: float = 120) -> int:
     data = json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", data, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         response.read()
         status: int = response.status
         return status
@@ -56,15 +57,20 @@ def server(
     command = [sys.executable, "-m", "common.server", target, "--port", str(port)]
     environ = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     first = {"embed": {"texts": ["warm"]}, "compare": {"text_1": "a", "text_2": "b"}, "cluster": {"texts": ["a"]}}
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is taken: another server would answer in this one's place")
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environ, stdout=subprocess.DEVNULL)
     try:
         while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{target} server exited with {process.returncode} (is port {port} taken?)")
             try:
                 if post(port, first[target]) == 200:
                     break
             except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.perf_counter() - started > START_TIMEOUT_S:
+                if time.perf_counter() - started > START_TIMEOUT_S:
                     raise RuntimeError(f"{target} server did not answer within {START_TIMEOUT_S} s") from None
                 time.sleep(0.01)
         yield process, time.perf_counter() - started
