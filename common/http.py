@@ -21,7 +21,7 @@ from common.errors import ApiError, ErrorType
 from common.limits import Limits, limits_for
 from common.models import UnknownModelError
 from common.runtime import Runtime, get_runtime
-from common.schemas import Request
+from common.schemas import Request, Response
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -32,7 +32,7 @@ MAX_ERRORS_SHOWN = 5
 def handle(
     request: flask.Request,
     schema: Any,
-    run: Callable[[R, Runtime], BaseModel],
+    run: Callable[[R, Runtime], Response],
     runtime: Runtime | None = None,
 ) -> flask.Response:
     """Serve one request to a function: `run(parsed request, runtime)` returns the response model."""
@@ -51,7 +51,7 @@ def handle(
             with runtime.admission.slot():
                 parsed = _parse(request, schema, limits)
                 items = _count(parsed, limits)
-                response = _json(200, run(parsed, runtime).model_dump_json(exclude_none=True))
+                response = _json(200, run(parsed, runtime).to_json())
     except ApiError as error:
         error_type = error.error_type
         response = _error(error)
@@ -191,7 +191,7 @@ def framework_error(error: HTTPException) -> flask.Response:
     return _error(ApiError(status, error_type, error.description or error_type))
 
 
-def _json(status: int, body: str) -> flask.Response:
+def _json(status: int, body: str | bytes) -> flask.Response:
     return flask.Response(body, status=status, mimetype=JSON)
 
 

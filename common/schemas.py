@@ -52,3 +52,7 @@ class Request(BaseModel):
 
 class Response(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> bytes:
+        """The response body; fields left unset (None) are left out."""
+        return self.model_dump_json(exclude_none=True).encode()

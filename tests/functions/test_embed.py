@@ -5,6 +5,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from common.limits import DEFAULTS
+from common.runtime import Runtime
 
 pytestmark = pytest.mark.slow
 GOALS = [
@@ -27,6 +28,14 @@ def test_embed_returns_unit_vectors_with_model_and_dimensions(embed_client: Flas
     assert body is not None and (body["model"], body["dimensions"]) == ("all-MiniLM-L6-v2", 384), response.text
     vectors = np.array(body["embeddings"])
     assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_embed_writes_each_float32_exactly_and_briefly(embed_client: FlaskClient, real_runtime: Runtime) -> None:
+    body = embed_client.post("/", json={"texts": GOALS}).json
+    assert body is not None
+    sent = np.array(body["embeddings"], dtype=np.float32)
+    assert np.array_equal(sent, real_runtime.models.get().encode(GOALS)), "JSON must round-trip the float32 values"
+    assert max(len(repr(number)) for row in body["embeddings"] for number in row) <= 16
 
 
 def test_embed_keeps_input_order(embed_client: FlaskClient) -> None:
