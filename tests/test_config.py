@@ -15,9 +15,9 @@ def test_settings_defaults_without_environment() -> None:
 
 
 def test_settings_read_from_environment() -> None:
-    env = {"SIMFN_BACKEND": "onnxruntime", "SIMFN_TEXT_CACHE_SIZE": "0", "SIMFN_DUPLICATE_THRESHOLD": "0.75"}
+    env = {"SIMFN_BACKEND": "onnxruntime", "SIMFN_TEXT_CACHE_SIZE": "0", "SIMFN_DUPLICATE_THRESHOLD": "0.7"}
     settings = Settings.from_environ(env)
-    assert (settings.backend, settings.text_cache_size, settings.duplicate_threshold) == ("onnxruntime", 0, 0.75)
+    assert (settings.backend, settings.text_cache_size, settings.duplicate_threshold) == ("onnxruntime", 0, 0.7)
 
 
 def test_settings_model_allow_list_maps_ids_to_folders() -> None:

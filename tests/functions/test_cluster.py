@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -77,3 +78,22 @@ def test_cluster_takes_5000_stored_vectors_in_one_request(cluster_client: FlaskC
     body = json.dumps({"embeddings": vectors}).encode()
     response = cluster_client.post("/", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200 and len(body) > 2_000_000, (len(body), response.text[:200])
+
+
+CHAIN = [
+    "Improve family engagement through monthly parent workshops",
+    "Improve family engagement through monthly parent meetings",
+    "Improve family engagement through monthly staff meetings",
+    "Improve staff engagement through monthly staff meetings",
+    "Improve staff retention through monthly staff meetings",
+]
+
+
+def test_cluster_does_not_follow_a_chain_of_near_duplicates(cluster_client: FlaskClient, real_runtime: Runtime) -> None:
+    """Each step is a near-duplicate at the default threshold; the ends are different goals and must stay apart."""
+    vectors = real_runtime.models.get().encode(CHAIN)
+    steps = [float(a @ b) for a, b in itertools.pairwise(vectors)]
+    threshold = real_runtime.settings.cluster_threshold
+    assert min(steps) >= threshold and float(vectors[0] @ vectors[-1]) < 0.5, (steps, threshold)
+    clusters = _cluster(cluster_client, {"texts": CHAIN})["clusters"]
+    assert not [c for c in clusters if {0, len(CHAIN) - 1} <= set(c["members"])], clusters

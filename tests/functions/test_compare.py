@@ -107,3 +107,27 @@ def test_compare_rejects_non_finite_vectors(compare_client: FlaskClient) -> None
     body = b'{"query_embedding": [NaN' + b", 0.1" * 383 + b'], "candidates": ["a"]}'
     response = compare_client.post("/", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
+
+
+MATH = "Grantee will increase the use of math language and activities"
+DUPLICATES = [
+    ("Reduce staff turnover with better onboarding", "Lower staff turnover by improving onboarding for new hires"),
+    (MATH, "The grantee will increase math activities and math language in classrooms"),
+    (
+        "Full and effective participation of children who are DLL and their families",
+        "Full & effective participation of DLL children and their families",
+    ),
+]
+DIFFERENT = [
+    # Same template, another subject (cosine 0.74): MRPC's F1 optimum, 0.60, would call it a duplicate.
+    (MATH, "Grantee will increase the use of literacy activities"),
+    (QUERY, "Improve staff retention through monthly staff meetings"),
+]
+
+
+@pytest.mark.parametrize(("pair", "duplicate"), [(p, True) for p in DUPLICATES] + [(p, False) for p in DIFFERENT])
+def test_compare_default_threshold_tells_duplicate_goals_from_different_ones(
+    compare_client: FlaskClient, pair: tuple[str, str], duplicate: bool
+) -> None:
+    body = _post(compare_client, {"texts": list(pair)})
+    assert bool(body["pairs"]) is duplicate, body

@@ -1,0 +1,220 @@
+"""Duplicate-detection quality of our engine on public dev data: a Markdown report and PNG plots.
+
+python -m eval.run DATA_FOLDER [--out reports/eval]
+DATA_FOLDER holds stsb/, mrpc/, banking77/ and ttadp/ (e.g. ../shared/data); nothing else is assumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bench.harness import machine
+from common.config import PROJECT_ROOT
+from common.encoder import Encoder
+from common.runtime import get_runtime
+from eval import data, scores
+
+PAIR_THRESHOLDS = [round(0.30 + 0.01 * step, 2) for step in range(70)]
+CLUSTER_THRESHOLDS = [round(0.50 + 0.025 * step, 3) for step in range(19)]
+STS_DUPLICATE = 4.0  # STS-B gold ≥ 4: "mostly equivalent" or better
+
+
+def _pairs(encoder: Encoder, pairs: data.Pairs) -> np.ndarray[Any, np.dtype[np.float32]]:
+    return scores.pair_cosines(encoder.encode(pairs.first), encoder.encode(pairs.second))
+
+
+def evaluate_pairs(encoder: Encoder, folder: Path) -> dict[str, Any]:
+    sts = data.stsb(folder)
+    sts_scores = _pairs(encoder, sts)
+    sts_gold = np.array(sts.labels)
+    sts_sweep = scores.sweep(sts_scores, sts_gold >= STS_DUPLICATE, PAIR_THRESHOLDS)
+    mrpc = data.mrpc(folder)
+    mrpc_sweep = scores.sweep(_pairs(encoder, mrpc), np.array(mrpc.labels) == 1, PAIR_THRESHOLDS)
+    return {
+        "stsb_dev_spearman": scores.spearman(sts_scores.tolist(), sts.labels),
+        "stsb_pairs": len(sts.labels),
+        "stsb_sweep": [asdict(p) for p in sts_sweep],
+        "stsb_best": asdict(scores.best(sts_sweep)),
+        "mrpc_pairs": len(mrpc.labels),
+        "mrpc_sweep": [asdict(p) for p in mrpc_sweep],
+        "mrpc_best": asdict(scores.best(mrpc_sweep)),
+    }
+
+
+def evaluate_clusters(encoder: Encoder, folder: Path) -> dict[str, Any]:
+    texts, gold = data.banking77(folder)
+    vectors = encoder.encode(texts)
+    tree = scores.average_tree(vectors)
+    runs: dict[str, Callable[[float], scores.Labels]] = {
+        "components": lambda t: scores.components(vectors, t),
+        "community": lambda t: scores.community(vectors, t),
+        "average-linkage": lambda t: scores.average_linkage(tree, t),
+    }
+    results = [
+        asdict(scores.cluster_score(name, t, gold, run(t))) for name, run in runs.items() for t in CLUSTER_THRESHOLDS
+    ]
+    return {"banking77_texts": len(texts), "banking77_intents": len(set(gold)), "banking77": results}
+
+
+def evaluate_goals(encoder: Encoder, folder: Path, threshold: float) -> dict[str, Any]:
+    texts = data.goals(folder)
+    vectors = encoder.encode(texts)
+    similarity = vectors @ vectors.T
+    upper = np.triu_indices(len(texts), k=1)
+    distinct = [(i, j) for i, j in zip(*upper, strict=True) if texts[i] != texts[j]]
+    closest = sorted(distinct, key=lambda pair: -similarity[pair])[:20]
+    duplicates = [group for group in _exact_groups(texts) if len(group) > 1]
+    labels = scores.community(vectors, threshold)
+    return {
+        "goals": len(texts),
+        "distinct_goals": len(set(texts)),
+        "pairs_at_or_above_threshold": int(np.sum(similarity[upper] >= threshold)),
+        "distinct_pairs_at_or_above_threshold": int(sum(similarity[pair] >= threshold for pair in distinct)),
+        "exact_duplicate_groups": len(duplicates),
+        "exact_duplicate_groups_found": sum(len({labels[i] for i in group}) == 1 for group in duplicates),
+        "closest_distinct_pairs": [
+            {"similarity": float(similarity[i, j]), "a": texts[i], "b": texts[j]} for i, j in closest
+        ],
+    }
+
+
+def _exact_groups(texts: list[str]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        groups.setdefault(text, []).append(index)
+    return list(groups.values())
+
+
+def plot_f1(results: dict[str, Any], path: Path) -> None:
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for name, sweep in (("MRPC paraphrase", results["mrpc_sweep"]), ("STS-B dev, gold ≥ 4", results["stsb_sweep"])):
+        axis.plot([p["threshold"] for p in sweep], [p["f1"] for p in sweep], label=f"F1, {name}")
+    for name, point in (("MRPC", results["mrpc_best"]), ("STS-B", results["stsb_best"])):
+        axis.axvline(point["threshold"], linestyle=":", color="grey")
+        axis.annotate(f"{name} best {point['threshold']:.2f}", (point["threshold"], point["f1"]), fontsize=8)
+    axis.set(xlabel="cosine threshold", ylabel="F1 of 'duplicate'", title="Pair decisions by threshold")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_clusters(results: list[dict[str, Any]], path: Path) -> None:
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for name, rows in itertools.groupby(results, key=lambda row: row["algorithm"]):
+        points = list(rows)
+        axis.plot([p["threshold"] for p in points], [p["v_measure"] for p in points], label=name)
+    axis.set(xlabel="cosine threshold", ylabel="V-measure", title="Banking77 train: clusters vs intents")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def report(results: dict[str, Any], threshold: float) -> str:
+    pairs, goals = results["pairs"], results["goals"]
+    lines = [
+        f"# Duplicate-detection evaluation, {results['date']}",
+        "",
+        f"Engine {results['engine']} on {results['machine']}; command `{results['command']}`.",
+        "",
+        f"- STS-B dev ({pairs['stsb_pairs']} pairs): Spearman of cosine with gold = "
+        f"**{pairs['stsb_dev_spearman']:.4f}** (published, test split: 0.8203).",
+        f"- STS-B dev, duplicate = gold ≥ {STS_DUPLICATE}: best F1 {pairs['stsb_best']['f1']:.3f} at "
+        f"{pairs['stsb_best']['threshold']:.2f}.",
+        f"- MRPC train ({pairs['mrpc_pairs']} pairs): best F1 {pairs['mrpc_best']['f1']:.3f} at "
+        f"{pairs['mrpc_best']['threshold']:.2f} (precision {pairs['mrpc_best']['precision']:.3f}, "
+        f"recall {pairs['mrpc_best']['recall']:.3f}).",
+        "",
+        "![F1 against threshold](f1.png) ![V-measure against threshold](clusters.png)",
+        "",
+        "## MRPC and STS-B by threshold",
+        "",
+        "| threshold | MRPC precision | MRPC recall | MRPC F1 | STS-B ≥ 4 precision | recall | F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mrpc, sts in zip(pairs["mrpc_sweep"], pairs["stsb_sweep"], strict=True):
+        if round(mrpc["threshold"] * 100) % 5 == 0:
+            lines.append(
+                f"| {mrpc['threshold']:.2f} | {mrpc['precision']:.3f} | {mrpc['recall']:.3f} | {mrpc['f1']:.3f} "
+                f"| {sts['precision']:.3f} | {sts['recall']:.3f} | {sts['f1']:.3f} |"
+            )
+    clusters = results["clusters"]
+    lines += [
+        "",
+        f"## Banking77 train: {clusters['banking77_texts']} texts, {clusters['banking77_intents']} intents",
+        "",
+        "| algorithm | threshold | V-measure | ARI | singletons | clusters |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in clusters["banking77"]:
+        lines.append(
+            f"| {row['algorithm']} | {row['threshold']:.3f} | {row['v_measure']:.3f} | {row['ari']:.3f} "
+            f"| {row['singletons']:.1%} | {row['clusters']} |"
+        )
+    lines += [
+        "",
+        f"## Real goals ({goals['goals']} goals, {goals['distinct_goals']} distinct), threshold {threshold}",
+        "",
+        f"- pairs at or above the threshold: {goals['pairs_at_or_above_threshold']} "
+        f"({goals['distinct_pairs_at_or_above_threshold']} between non-identical texts);",
+        f"- exact-duplicate groups kept together by the cluster function: {goals['exact_duplicate_groups_found']} "
+        f"of {goals['exact_duplicate_groups']}.",
+        "",
+        "The 20 closest non-identical pairs, for a person to judge:",
+        "",
+        "| cosine | goal A | goal B |",
+        "|---|---|---|",
+    ]
+    for pair in goals["closest_distinct_pairs"]:
+        a, b = (text.replace("|", "\\|").replace("\n", " ") for text in (pair["a"], pair["b"]))
+        lines.append(f"| {pair['similarity']:.3f} | {a} | {b} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="folder with stsb/, mrpc/, banking77/, ttadp/")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "eval")
+    args = parser.parse_args()
+    runtime = get_runtime()
+    encoder = runtime.models.get()
+    threshold = runtime.settings.cluster_threshold
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "engine": encoder.engine.description,
+        "command": f"python -m eval.run {args.data}",
+        "pairs": evaluate_pairs(encoder, args.data),
+        "clusters": evaluate_clusters(encoder, args.data),
+        "goals": evaluate_goals(encoder, args.data, threshold),
+    }
+    results["seconds"] = time.perf_counter() - started
+    args.out.mkdir(parents=True, exist_ok=True)
+    plot_f1(results["pairs"], args.out / "f1.png")
+    plot_clusters(results["clusters"]["banking77"], args.out / "clusters.png")
+    (args.out / "report.md").write_text(report(results, threshold))
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    best = Counter({row["algorithm"]: 0.0 for row in results["clusters"]["banking77"]})
+    for row in results["clusters"]["banking77"]:
+        best[row["algorithm"]] = max(best[row["algorithm"]], row["v_measure"])
+    print(f"wrote {args.out}/report.md in {results['seconds']:.0f} s; best V-measure by algorithm: {dict(best)}")
+
+
+if __name__ == "__main__":
+    main()
