@@ -12,6 +12,7 @@ from typing import Any
 # a consent file says no. With no egress (cloud.gov) the child hangs holding our stdout; with egress it leaks.
 # Without openvino_telemetry, OpenVINO uses its built-in no-op stub.
 sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
 
 from common.artifact import verify  # noqa: E402
@@ -37,8 +38,14 @@ def load(folder: Path, settings: Settings) -> GraphEngine:
     # An infer request is not thread-safe, and each keeps the buffers of the largest batch it has run
     # (~170 MB for 32 texts of 256 tokens): one per inference slot, shared by all threads, bounds memory.
     pool: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
+    one = np.ones((1, 1), dtype=np.int64)
     for _ in range(settings.max_inflight):
-        pool.put(compiled.create_infer_request())
+        request = compiled.create_infer_request()
+        # The first inference initialises pybind11's numpy bindings; two threads doing it at once deadlock
+        # (one holds the once-guard waiting for the GIL, the other holds the GIL waiting for the guard).
+        # Running it here, before any request can reach the engine, keeps a request during warm-up safe.
+        request.infer({"input_ids": one, "attention_mask": one})
+        pool.put(request)
 
     def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
         request = pool.get()

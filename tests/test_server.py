@@ -207,3 +207,27 @@ def test_server_exits_non_zero_on_bad_settings() -> None:
     process = _start("embed", _free_port(), {"SIMFN_BACKEND": "torch"})
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 1 and "SIMFN_BACKEND" in output, output
+
+
+@pytest.mark.slow
+def test_server_answers_requests_that_arrive_during_warm_up() -> None:
+    """The first inferences on two threads at once once deadlocked OpenVINO's bindings, freezing the process."""
+    port = _free_port()
+    process = _start("compare", port)
+
+    def call(index: int) -> int:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return _post(port, json.dumps({"text_1": f"goal {index}", "text_2": "another goal"}).encode())[0]
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(call, range(4))) == [200] * 4
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
