@@ -73,13 +73,6 @@ def largest_requests(function: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
-
-
 def measure(function: str, port: int, slots: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with server(function, port) as (process, _):
@@ -97,7 +90,7 @@ def measure(function: str, port: int, slots: int) -> dict[str, Any]:
                 "seconds": time.perf_counter() - began,
             }
             print(f"{function}: {slots} x {kind} ({count} items, {size:,} bytes) → {statuses}", flush=True)
-        results["peak_rss_mb"] = _peak_mb(process.pid)
+        results["peak_rss_mb"] = rss_mb(process.pid, "VmHWM")
     return results
 
 

@@ -177,15 +177,13 @@ def _timed(call: Callable[[], object], count: int) -> dict[str, float]:
 
 
 CLUSTER_PROBE = """
-import sys, time, numpy as np
+import os, sys, time, numpy as np
+from bench.harness import rss_mb
 from common.clustering import community_groups
 vectors = np.load(sys.argv[1])
-def peak():
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
-before = peak()
 began = time.perf_counter()
 groups = community_groups(vectors, float(sys.argv[2]), 2)
-print(time.perf_counter() - began, peak(), before, len(groups))
+print(time.perf_counter() - began, rss_mb(os.getpid(), "VmHWM"), len(groups))
 """
 
 
@@ -194,7 +192,7 @@ def cluster_figures(port: int, vectors: np.ndarray[Any, Any], folder: Path) -> d
     np.save(path, vectors[:20_000])
     threshold = str(Settings.from_environ().cluster_threshold)
     probe = [sys.executable, "-c", CLUSTER_PROBE, str(path), threshold]
-    seconds, peak, _, groups = subprocess.run(
+    seconds, peak, groups = subprocess.run(
         probe, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
     ).stdout.split()
     result: dict[str, Any] = {
@@ -208,16 +206,7 @@ def cluster_figures(port: int, vectors: np.ndarray[Any, Any], folder: Path) -> d
         texts = goal_texts(10_000, seed=90)
         result["cluster_10000_texts_http_s"] = client.post({"texts": texts})
         result["cluster_10000_cached_texts_http_s"] = client.post({"texts": texts})
-        result["cluster_server_peak_rss_mb"] = (
-            float(
-                next(
-                    line.split()[1]
-                    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
-                    if line.startswith("VmHWM")
-                )
-            )
-            / 1024
-        )
+        result["cluster_server_peak_rss_mb"] = rss_mb(process.pid, "VmHWM")
     path.unlink()
     return result
 

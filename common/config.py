@@ -139,7 +139,6 @@ class Settings:
         model = env.get("SIMFN_MODEL", "").strip() or DEFAULT_MODEL
         if model not in model_dirs:
             raise SettingsError(f"SIMFN_MODEL: {model!r} is not in SIMFN_MODELS ({', '.join(model_dirs)})")
-        max_inflight = _int(env, "SIMFN_MAX_INFLIGHT", _cores())
         return cls(
             backend=backend,
             precision=_choice(env, "SIMFN_PRECISION", PRECISIONS),
@@ -154,7 +153,7 @@ class Settings:
             max_pairs=_int(env, "SIMFN_MAX_PAIRS", 100_000),
             max_items=_int(env, "SIMFN_MAX_ITEMS", 0, minimum=0),
             max_body_bytes=_int(env, "SIMFN_MAX_BODY_BYTES", 0, minimum=0),
-            max_inflight=max_inflight,
+            max_inflight=_int(env, "SIMFN_MAX_INFLIGHT", _cores()),
             queue_seconds=_float(env, "SIMFN_QUEUE_SECONDS", 2.0, low=0.0, high=60.0),
             threads=_int(env, "SIMFN_THREADS", 0, minimum=0),
             channel_timeout=_int(env, "SIMFN_CHANNEL_TIMEOUT", 20),
