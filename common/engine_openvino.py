@@ -20,6 +20,11 @@ from common.config import Settings  # noqa: E402
 from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer  # noqa: E402
 
 
+def save_ir(onnx_path: Path, xml_path: Path) -> None:
+    """The ONNX graph as OpenVINO IR (xml + bin beside it) with fp16-compressed weights; deterministic."""
+    ov.save_model(ov.Core().read_model(str(onnx_path)), str(xml_path), compress_to_fp16=True)
+
+
 def load(folder: Path, settings: Settings) -> GraphEngine:
     artifact = verify(folder)
     # The CPU plugin keeps compiled state for every input shape it has seen (default 5,000 shapes): each
@@ -33,7 +38,7 @@ def load(folder: Path, settings: Settings) -> GraphEngine:
         config["INFERENCE_NUM_THREADS"] = settings.engine_threads
     if settings.precision != "auto":
         config["INFERENCE_PRECISION_HINT"] = settings.precision
-    compiled = ov.Core().compile_model(str(artifact.model_path), "CPU", config)
+    compiled = ov.Core().compile_model(str(artifact.ir_path), "CPU", config)
     precision = compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
     # An infer request is not thread-safe, and each keeps the buffers of the largest batch it has run
     # (~170 MB for 32 texts of 256 tokens): one per inference slot, shared by all threads, bounds memory.

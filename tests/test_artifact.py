@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from common.artifact import ArtifactError, sha256_of, verify
+from common.artifact import REQUIRED_FILES, ArtifactError, sha256_of, verify
 from common.config import Settings
 
 
 def _artifact(folder: Path) -> Path:
-    (folder / "model.onnx").write_bytes(b"graph")
-    (folder / "tokenizer.json").write_text("{}")
-    files = {name: sha256_of(folder / name) for name in ("model.onnx", "tokenizer.json")}
+    for name in REQUIRED_FILES:
+        (folder / name).write_bytes(f"contents of {name}".encode())
+    files = {name: sha256_of(folder / name) for name in REQUIRED_FILES}
     provenance = {"dimensions": 384, "max_seq_length": 256, "files": files}
     (folder / "provenance.json").write_text(json.dumps(provenance))
     return folder
@@ -29,19 +29,20 @@ def test_verify_rejects_a_corrupt_file(tmp_path: Path) -> None:
         verify(tmp_path)
 
 
-@pytest.mark.parametrize("missing", ["model.onnx", "provenance.json"])
+@pytest.mark.parametrize("missing", ["model.onnx", "model.bin", "provenance.json"])
 def test_verify_rejects_a_missing_file(tmp_path: Path, missing: str) -> None:
     (_artifact(tmp_path) / missing).unlink()
     with pytest.raises(ArtifactError, match=r"python -m common\.export"):
         verify(tmp_path)
 
 
-def test_verify_rejects_provenance_without_the_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", REQUIRED_FILES)
+def test_verify_rejects_provenance_without_a_required_file(tmp_path: Path, name: str) -> None:
     record = _artifact(tmp_path) / "provenance.json"
     provenance = json.loads(record.read_text())
-    del provenance["files"]["model.onnx"]
+    del provenance["files"][name]
     record.write_text(json.dumps(provenance))
-    with pytest.raises(ArtifactError, match=r"no checksum for model\.onnx"):
+    with pytest.raises(ArtifactError, match=f"no checksum for {name}"):
         verify(tmp_path)
 
 

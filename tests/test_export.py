@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from common.artifact import MODEL_FILE, TOKENIZER_FILE, sha256_of, verify
+from common.artifact import REQUIRED_FILES, sha256_of, verify
 from common.config import Settings
 from common.export import export
 
@@ -15,6 +15,6 @@ def test_export_rebuilds_the_artifact_byte_for_byte(tmp_path: Path) -> None:
     settings = Settings()
     built = verify(settings.model_dirs[settings.model])
     fresh = verify(export(tmp_path / "artifact"))
-    for name in (MODEL_FILE, TOKENIZER_FILE):
+    for name in REQUIRED_FILES:
         assert sha256_of(fresh.folder / name) == sha256_of(built.folder / name), f"{name} differs from the build"
     assert fresh.provenance["source"] == built.provenance["source"]
