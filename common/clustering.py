@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.engine import Matrix
-from common.similarity import Indices, neighbours
+from common.similarity import TOLERANCE, Indices, neighbours
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,13 @@ class Group:
 
 
 def representative(vectors: Matrix, members: Indices) -> int:
-    """The member with the highest total similarity to the group (Σ_j v_i·v_j = v_i · Σ_j v_j)."""
+    """The member with the highest total similarity to the group (Σ_j v_i·v_j = v_i · Σ_j v_j).
+
+    Ties within rounding (always, in a pair) go to the first member, so texts and their stored vectors agree.
+    """
     group = vectors[members]
-    return int(members[int(np.argmax(group @ group.sum(axis=0)))])
+    totals = group @ group.sum(axis=0)
+    return int(members[int(np.flatnonzero(totals >= totals.max() - TOLERANCE)[0])])
 
 
 def community_groups(vectors: Matrix, threshold: float, min_size: int) -> list[Group]:

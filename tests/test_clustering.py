@@ -46,3 +46,9 @@ def test_community_groups_respects_min_size() -> None:
 def test_representative_is_the_member_closest_to_all_others() -> None:
     vectors = normalize(np.array([[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.95, 0.3]]))
     assert representative(vectors, np.arange(4)) == 3
+
+
+def test_representative_of_a_pair_is_its_first_member_whatever_the_rounding() -> None:
+    vectors = normalize(np.array([[1.0, 0.1], [1.0, 0.1000001], [0.0, 1.0]], dtype=np.float32))
+    assert representative(vectors, np.array([0, 1])) == 0
+    assert representative(vectors, np.array([1, 0])) == 1
