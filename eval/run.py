@@ -10,7 +10,6 @@ import argparse
 import itertools
 import json
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -210,10 +209,9 @@ def main() -> None:
     plot_clusters(results["clusters"]["banking77"], args.out / "clusters.png")
     (args.out / "report.md").write_text(report(results, threshold))
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    best = Counter({row["algorithm"]: 0.0 for row in results["clusters"]["banking77"]})
-    for row in results["clusters"]["banking77"]:
-        best[row["algorithm"]] = max(best[row["algorithm"]], row["v_measure"])
-    print(f"wrote {args.out}/report.md in {results['seconds']:.0f} s; best V-measure by algorithm: {dict(best)}")
+    rows = results["clusters"]["banking77"]
+    best = {name: max(row["v_measure"] for row in rows if row["algorithm"] == name) for name in scores.ALGORITHMS}
+    print(f"wrote {args.out}/report.md in {results['seconds']:.0f} s; best V-measure by algorithm: {best}")
 
 
 if __name__ == "__main__":

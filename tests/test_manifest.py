@@ -9,8 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common.config import PROJECT_ROOT
 from common.server import TARGETS
-from tests.test_server import _free_port, _wait_for
+from tests.test_server import _free_port, _get, _wait_for
 
 VARS_FILES = sorted((PROJECT_ROOT / "vars").glob("*.yml"))
 VAR = re.compile(r"\(\(([a-z_]+)\)\)")
@@ -161,13 +159,8 @@ BODIES = {"embed": {"texts": ["a"]}, "compare": {"text_1": "a", "text_2": "b"}, 
 
 
 def _call(port: int, target: str, key: str | None) -> int:
-    headers = {"Content-Type": "application/json", **({"X-API-Key": key} if key else {})}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/", json.dumps(BODIES[target]).encode(), headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    headers = {"X-API-Key": key} if key else {}
+    return _get(f"http://127.0.0.1:{port}/", BODIES[target], headers, timeout=30)[0]
 
 
 @pytest.mark.slow

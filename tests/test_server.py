@@ -42,11 +42,14 @@ def _start(target: str, port: int, env: dict[str, str] | None = None) -> subproc
     )
 
 
-def _get(url: str, body: object = None) -> tuple[int, object]:
+def _get(
+    url: str, body: object = None, headers: dict[str, str] | None = None, timeout: float = 5
+) -> tuple[int, object]:
+    """GET, or POST when there is a body; (status, JSON answer) for errors too."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
