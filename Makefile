@@ -15,8 +15,8 @@ $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
-$(ARTIFACT): common/export.py | $(INSTALLED)
-	$(BIN)/python -m common.export
+$(ARTIFACT): tools/export.py | $(INSTALLED)
+	$(BIN)/python -m tools.export
 
 install: $(INSTALLED) $(ARTIFACT)
 

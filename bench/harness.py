@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from common.config import PROJECT_ROOT
-from tests.corpus import goal
+from tools.corpus import goal
 
 START_TIMEOUT_S = 60
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.engine import Matrix
 from common.similarity import TOLERANCE, Indices, neighbours
+from common.vectors import Matrix
 
 
 @dataclass(frozen=True)

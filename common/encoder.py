@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from cachetools import LRUCache
 
-from common.engine import Engine, Matrix
+from common.engines.base import Engine
+from common.vectors import Matrix, unit_rows
 
 
 @dataclass
@@ -54,3 +55,9 @@ class Encoder:
                 if self._cache is not None:
                     self._cache[text] = vector.copy()
         return vectors
+
+    def vectors(self, texts: Sequence[str] | None, embeddings: Sequence[Sequence[float]] | None, field: str) -> Matrix:
+        """Unit vectors of the texts (encoded), else of the client's embeddings (checked against this model)."""
+        if texts is not None:
+            return self.encode(texts)
+        return unit_rows(embeddings or [], self.dimensions, field)

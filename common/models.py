@@ -12,10 +12,10 @@ from types import ModuleType
 
 from cachetools import LRUCache
 
-from common.artifact import ArtifactError
 from common.config import Settings
 from common.encoder import Encoder
-from common.engine import Engine
+from common.engines.artifact import ArtifactError
+from common.engines.base import Engine
 
 logger = logging.getLogger(__name__)
 EngineLoader = Callable[[Path, Settings], Engine]
@@ -29,9 +29,9 @@ class UnknownModelError(LookupError):
 
 
 BACKEND_MODULES = {
-    "openvino": "common.engine_openvino",
-    "onnxruntime": "common.engine_onnxruntime",
-    "sentence-transformers": "common.engine_st",
+    "openvino": "common.engines.openvino",
+    "onnxruntime": "common.engines.onnxruntime",
+    "sentence-transformers": "common.engines.sentence_transformers",
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from common.admission import Admission
 from common.config import Settings
 from common.models import EngineLoader, ModelRegistry, load_engine
+from common.serving.admission import Admission
 
 
 @dataclass(frozen=True)

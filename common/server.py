@@ -17,32 +17,18 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-import functions_framework
 import waitress
-from flask import Flask
 from waitress import wasyncore
-from werkzeug.exceptions import HTTPException
 
 from common import logs
-from common.config import PROJECT_ROOT, SettingsError
-from common.http import framework_error
-from common.limits import limits_for
+from common.config import SettingsError
 from common.models import import_backend
 from common.runtime import Runtime, get_runtime
+from common.serving.app import TARGETS, create_app
+from common.serving.limits import limits_for
 
-TARGETS = ("embed", "compare", "cluster")
 CONNECTION_LIMIT = 1000
 logger = logging.getLogger(__name__)
-
-
-def create_app(target: str) -> Flask:
-    """The function's WSGI app, built exactly as functions-framework builds it."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown function {target!r}; expected one of {', '.join(TARGETS)}")
-    source = str(PROJECT_ROOT / "functions" / f"{target}.py")
-    app: Flask = functions_framework.create_app(target, source)  # type: ignore[no-untyped-call]
-    app.register_error_handler(HTTPException, framework_error)
-    return app
 
 
 def _exit(code: int, message: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from common.engine import Matrix
+from common.vectors import Matrix
 
 BLOCK = 1024
 # Float32 rounding: a text compared with itself may score 0.9999999; that still reaches a threshold of 1.
@@ -23,18 +23,8 @@ Scores = NDArray[np.float32]
 class TooManyPairsError(ValueError):
     """More pairs cross the threshold than the caller allows."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.limit = limit
-
-
-def normalize(vectors: NDArray[np.floating]) -> Matrix:
-    """Rows scaled to unit length, as float32; rows of zero length stay zero."""
-    # Dividing by the largest entry first keeps the squares in the norm from overflowing or underflowing.
-    peaks = np.abs(vectors).max(axis=1, keepdims=True)
-    scaled = vectors / np.where(peaks == 0, 1, peaks)
-    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
-    return (scaled / np.where(norms == 0, 1, norms)).astype(np.float32)
+    def __init__(self, limit: int, threshold: float) -> None:
+        super().__init__(f"more than {limit} pairs reach {threshold}; raise the threshold")
 
 
 def cosine(a: Matrix, b: Matrix) -> float:
@@ -69,7 +59,7 @@ def pairs_above(vectors: Matrix, threshold: float, max_pairs: int) -> tuple[Indi
         rows, cols = rows[upper], cols[upper]
         total += len(rows)
         if total > max_pairs:
-            raise TooManyPairsError(max_pairs)
+            raise TooManyPairsError(max_pairs, threshold)
         found.append((rows, cols, np.clip(block[rows - start, cols], -1.0, 1.0)))
     i, j, scores = (np.concatenate(parts) for parts in zip(*found, strict=True)) if found else _no_pairs()
     order = np.lexsort((j, i, -scores))

@@ -14,8 +14,8 @@ from scipy.stats import spearmanr
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
 from common.clustering import community_groups
-from common.engine import Matrix
 from common.similarity import neighbours
+from common.vectors import Matrix
 
 Labels = NDArray[np.int64]
 ALGORITHMS = ("components", "community", "average-linkage")

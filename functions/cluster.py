@@ -10,24 +10,17 @@ from typing import Annotated, Self
 
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from common.clustering import community_groups
-from common.http import handle
 from common.runtime import Runtime
-from common.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, Threshold, Vector
-from common.vectors import unit_rows
-
-
-class Item(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    id: ItemId
-    text: Text
+from common.serving.pipeline import handle
+from common.serving.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, TextItem, Threshold, Vector
 
 
 class ClusterRequest(Request):
     texts: Annotated[list[Text], NonEmpty] | None = None
-    items: Annotated[list[Item], NonEmpty] | None = None
+    items: Annotated[list[TextItem], NonEmpty] | None = None
     embeddings: Annotated[list[Vector], NonEmpty] | None = None
     threshold: Threshold | None = None
     min_cluster_size: Annotated[int, Field(ge=2)] = 2
@@ -56,10 +49,8 @@ class ClusterResponse(Response):
 
 def run_cluster(request: ClusterRequest, runtime: Runtime) -> ClusterResponse:
     encoder = runtime.models.get(request.model)
-    if request.embeddings is not None:
-        vectors = unit_rows(request.embeddings, encoder.dimensions, "embeddings")
-    else:
-        vectors = encoder.encode(request.texts or [item.text for item in request.items or ()])
+    texts = request.texts if request.items is None else [item.text for item in request.items]
+    vectors = encoder.vectors(texts, request.embeddings, "embeddings")
     threshold = runtime.settings.cluster_threshold if request.threshold is None else request.threshold
     groups = community_groups(vectors, threshold, request.min_cluster_size)
     ids = [item.id for item in request.items] if request.items is not None else None
@@ -77,4 +68,4 @@ def run_cluster(request: ClusterRequest, runtime: Runtime) -> ClusterResponse:
 
 @functions_framework.http
 def cluster(request: flask.Request) -> flask.Response:
-    return handle(request, ClusterRequest, run_cluster)
+    return handle(request, "cluster", ClusterRequest, run_cluster)

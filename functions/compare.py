@@ -17,18 +17,16 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from common.encoder import Encoder
-from common.engine import Matrix
-from common.errors import ApiError
-from common.http import handle
 from common.runtime import Runtime
-from common.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, Threshold, Vector
-from common.similarity import TooManyPairsError, cosine, pairs_above, rank
-from common.vectors import unit_rows
+from common.serving.pipeline import handle
+from common.serving.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, TextItem, Threshold, Vector
+from common.similarity import cosine, pairs_above, rank
+from common.vectors import Matrix, unit_rows
 
 MODE_FIELDS = {
     "pair": {"text_1", "text_2"},
     "query": {"query", "query_embedding", "candidates"},
-    "pairs": {"texts", "embeddings"},
+    "all_pairs": {"texts", "embeddings"},
 }
 
 
@@ -41,19 +39,13 @@ class PairRequest(Request):
     model: ModelName = None
 
 
-class TextCandidate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    id: ItemId
-    text: Text
-
-
 class VectorCandidate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     id: ItemId
     embedding: Vector
 
 
-Candidate = Text | TextCandidate | VectorCandidate
+Candidate = Text | TextItem | VectorCandidate
 
 
 class QueryRequest(Request):
@@ -73,7 +65,7 @@ class QueryRequest(Request):
         return len(self.candidates)
 
 
-class PairsRequest(Request):
+class AllPairsRequest(Request):
     texts: Annotated[list[Text], NonEmpty] | None = None
     embeddings: Annotated[list[Vector], NonEmpty] | None = None
     threshold: Threshold | None = None
@@ -97,7 +89,9 @@ def _mode(body: Any) -> str | None:
 
 
 CompareRequest = Annotated[
-    Annotated[PairRequest, Tag("pair")] | Annotated[QueryRequest, Tag("query")] | Annotated[PairsRequest, Tag("pairs")],
+    Annotated[PairRequest, Tag("pair")]
+    | Annotated[QueryRequest, Tag("query")]
+    | Annotated[AllPairsRequest, Tag("all_pairs")],
     Discriminator(
         _mode,
         custom_error_type="invalid_mode",
@@ -127,7 +121,7 @@ class Pair(Response):
     similarity: float
 
 
-class PairsResponse(Response):
+class AllPairsResponse(Response):
     threshold: float
     pairs: list[Pair]
 
@@ -152,10 +146,8 @@ def _pair(request: PairRequest, encoder: Encoder) -> PairResponse:
 
 
 def _query(request: QueryRequest, encoder: Encoder) -> QueryResponse:
-    if request.query is not None:
-        query = encoder.encode([request.query])[0]
-    else:
-        query = unit_rows([request.query_embedding or []], encoder.dimensions, "query_embedding")[0]
+    query_embeddings = None if request.query_embedding is None else [request.query_embedding]
+    query = encoder.vectors(request.query and [request.query], query_embeddings, "query_embedding")[0]
     indices, scores = rank(query, _candidate_vectors(request.candidates, encoder), request.threshold, request.top_k)
     ids = [None if isinstance(c, str) else c.id for c in request.candidates]
     return QueryResponse(
@@ -163,33 +155,25 @@ def _query(request: QueryRequest, encoder: Encoder) -> QueryResponse:
     )
 
 
-def _pairs(request: PairsRequest, encoder: Encoder, threshold: float, max_pairs: int) -> PairsResponse:
-    if request.texts is not None:
-        vectors = encoder.encode(request.texts)
-    else:
-        vectors = unit_rows(request.embeddings or [], encoder.dimensions, "embeddings")
-    try:
-        i, j, scores = pairs_above(vectors, threshold, max_pairs)
-    except TooManyPairsError as error:
-        raise ApiError(
-            422, "too_many_pairs", f"more than {error.limit} pairs reach {threshold}; raise the threshold"
-        ) from None
+def _all_pairs(request: AllPairsRequest, encoder: Encoder, threshold: float, max_pairs: int) -> AllPairsResponse:
+    vectors = encoder.vectors(request.texts, request.embeddings, "embeddings")
+    i, j, scores = pairs_above(vectors, threshold, max_pairs)
     pairs = [Pair(i=int(a), j=int(b), similarity=float(s)) for a, b, s in zip(i, j, scores, strict=True)]
-    return PairsResponse(threshold=threshold, pairs=pairs)
+    return AllPairsResponse(threshold=threshold, pairs=pairs)
 
 
 def run_compare(
-    request: PairRequest | QueryRequest | PairsRequest, runtime: Runtime
-) -> PairResponse | QueryResponse | PairsResponse:
+    request: PairRequest | QueryRequest | AllPairsRequest, runtime: Runtime
+) -> PairResponse | QueryResponse | AllPairsResponse:
     encoder = runtime.models.get(request.model)
     if isinstance(request, PairRequest):
         return _pair(request, encoder)
     if isinstance(request, QueryRequest):
         return _query(request, encoder)
     threshold = runtime.settings.duplicate_threshold if request.threshold is None else request.threshold
-    return _pairs(request, encoder, threshold, runtime.settings.max_pairs)
+    return _all_pairs(request, encoder, threshold, runtime.settings.max_pairs)
 
 
 @functions_framework.http
 def compare(request: flask.Request) -> flask.Response:
-    return handle(request, CompareRequest, run_compare)
+    return handle(request, "compare", CompareRequest, run_compare)

@@ -12,9 +12,9 @@ import flask
 import functions_framework
 import orjson
 
-from common.http import handle
 from common.runtime import Runtime
-from common.schemas import ModelName, NonEmpty, Request, Response, Text
+from common.serving.pipeline import handle
+from common.serving.schemas import ModelName, NonEmpty, Request, Response, Text
 
 
 class EmbedRequest(Request):
@@ -45,4 +45,4 @@ def run_embed(request: EmbedRequest, runtime: Runtime) -> EmbedResponse:
 
 @functions_framework.http
 def embed(request: flask.Request) -> flask.Response:
-    return handle(request, EmbedRequest, run_embed)
+    return handle(request, "embed", EmbedRequest, run_embed)

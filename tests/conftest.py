@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from common.runtime import Runtime, get_runtime
-from common.server import create_app
+from common.serving.app import create_app
 
 # Nothing may be fetched from a model hub, in tests as on cloud.gov.
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from common.config import DEFAULT_MODEL, Settings
-from common.engine import Matrix
 from common.runtime import Runtime
-from common.similarity import normalize
+from common.vectors import Matrix, normalize
 
 DIMENSIONS = 8
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.clustering import community_groups, representative
-from common.similarity import normalize
+from common.vectors import normalize
 
 
 def _around(centre: list[float], spread: float, count: int, seed: int) -> np.ndarray:

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.config import PROJECT_ROOT
-from common.server import TARGETS
+from common.serving.app import TARGETS
 from tests.test_server import _free_port, _get, _wait_for
 
 VARS_FILES = sorted((PROJECT_ROOT / "vars").glob("*.yml"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.config import DEFAULT_MODEL, Settings
-from common.engine import Engine
+from common.engines.base import Engine
 from common.models import ModelRegistry, UnknownModelError
 from common.runtime import Runtime
 from tests.fakes import FakeEngine, fake_settings

@@ -35,7 +35,7 @@ def test_production_install_serves_embed_without_torch(tmp_path: Path) -> None:
     install = [python, "-m", "pip", "install", "--quiet", "-r", str(PROJECT_ROOT / "requirements.txt")]
     subprocess.run(install, check=True, capture_output=True, timeout=600)
     script = (
-        "import importlib.util; from common.runtime import get_runtime; from common.server import create_app; "
+        "import importlib.util; from common.runtime import get_runtime; from common.serving.app import create_app; "
         "create_app('embed'); get_runtime().models.warm_up(); "
         "print(get_runtime().models.get().encode(['goal']).shape, importlib.util.find_spec('torch'))"
     )

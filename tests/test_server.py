@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from common.config import PROJECT_ROOT, Settings
-from common.server import create_app
+from common.serving.app import create_app
 
 
 def _free_port() -> int:
@@ -177,8 +177,10 @@ def test_server_closes_half_open_connections_and_keeps_serving() -> None:
     ],
 )
 def test_server_answers_413_json_for_a_body_over_the_limit(body: bytes, headers: dict[str, str]) -> None:
-    with _serving("embed") as (_, port):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    with (
+        _serving("embed") as (_, port),
+        contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=30)) as connection,
+    ):
         chunked = "Transfer-Encoding" in headers
         payload = iter([body]) if chunked else body
         connection.request("POST", "/", payload, {"Content-Type": "application/json"}, encode_chunked=chunked)

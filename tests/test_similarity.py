@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from common import similarity
-from common.similarity import TooManyPairsError, cosine, neighbours, normalize, pairs_above, rank
+from common.similarity import TooManyPairsError, cosine, neighbours, pairs_above, rank
+from common.vectors import normalize
 
 
 def _unit(rows: int, seed: int = 0, dims: int = 16) -> np.ndarray:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.errors import ApiError
-from common.vectors import unit_rows
+from common.serving.errors import from_domain
+from common.vectors import InvalidVectorError, unit_rows
 
 
 def test_unit_rows_normalizes_client_vectors() -> None:
@@ -18,6 +18,7 @@ def test_unit_rows_normalizes_client_vectors() -> None:
     [([[1.0, 2.0, 3.0]], r"embeddings\[0\] has 3 values, expected 2"), ([[1.0, 1.0], [0.0, 0.0]], "all zeros")],
 )
 def test_unit_rows_rejects_bad_vectors(rows: list[list[float]], message: str) -> None:
-    with pytest.raises(ApiError, match=message) as raised:
+    with pytest.raises(InvalidVectorError, match=message) as raised:
         unit_rows(rows, 2, "embeddings")
-    assert (raised.value.status, raised.value.error_type) == (422, "invalid_vector")
+    answer = from_domain(raised.value)
+    assert answer is not None and (answer.status, answer.error_type) == (422, "invalid_vector"), answer

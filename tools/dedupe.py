@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from common.clustering import community_groups
 from common.config import SettingsError
-from common.engine import Matrix
 from common.runtime import get_runtime
+from common.vectors import Matrix
 
 CHUNK = 512
 OUTPUT_COLUMNS = ("group", "group_size", "representative_row", "representative", "similarity_to_representative")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.similarity import normalize
+from common.vectors import normalize
 from eval import scores
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from common.limits import DEFAULTS
 from common.runtime import Runtime
+from common.serving.limits import DEFAULTS
 
 pytestmark = pytest.mark.slow
 GOALS = [

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from common.runtime import Runtime
-from common.server import TARGETS, create_app
+from common.serving.app import TARGETS, create_app
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from common.openapi import ERROR_STATUSES
-from common.server import TARGETS, create_app
+from common.serving.app import TARGETS, create_app
+from common.serving.openapi import ERROR_STATUSES
 
 
 def _document(target: str) -> Any:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from common.artifact import REQUIRED_FILES, ArtifactError, sha256_of, verify
 from common.config import Settings
+from common.engines.artifact import REQUIRED_FILES, ArtifactError, sha256_of, verify
 
 
 def _artifact(folder: Path) -> Path:
@@ -32,7 +32,7 @@ def test_verify_rejects_a_corrupt_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("missing", ["model.onnx", "model.bin", "provenance.json"])
 def test_verify_rejects_a_missing_file(tmp_path: Path, missing: str) -> None:
     (_artifact(tmp_path) / missing).unlink()
-    with pytest.raises(ArtifactError, match=r"python -m common\.export"):
+    with pytest.raises(ArtifactError, match=r"python -m tools\.export"):
         verify(tmp_path)
 
 

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from common.errors import ErrorBody
-from common.limits import Limits
+from common.serving.errors import ErrorBody
+from common.serving.limits import Limits
 
 REF = "#/components/schemas/{model}"
 ERROR_STATUSES = {

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from common.errors import ApiError
+from common.serving.errors import ApiError
 
 
 class Admission:

@@ -6,7 +6,7 @@ import sys
 from common.config import PROJECT_ROOT
 
 PROBE = (
-    "import common.engine_openvino; from openvino.tools.ovc import telemetry_utils; print(telemetry_utils.tm.__name__)"
+    "import common.engines.openvino; from openvino.tools.ovc import telemetry_utils; print(telemetry_utils.tm.__name__)"
 )
 
 

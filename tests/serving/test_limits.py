@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from common.limits import DEFAULTS, Limits, limits_for
+from common.serving.limits import DEFAULTS, Limits, limits_for
 from tests.fakes import fake_settings
 
 

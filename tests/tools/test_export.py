@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from common.artifact import REQUIRED_FILES, sha256_of, verify
 from common.config import Settings
-from common.export import export
+from common.engines.artifact import REQUIRED_FILES, sha256_of, verify
+from tools.export import export
 
 pytestmark = pytest.mark.slow
 

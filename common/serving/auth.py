@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from common.errors import ApiError
+from common.serving.errors import ApiError
 
 
 def authenticate(api_key: str | None, authorization: str | None, keys: Sequence[str]) -> None:

@@ -15,14 +15,10 @@ sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
 
-from common.artifact import verify  # noqa: E402
 from common.config import Settings  # noqa: E402
-from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer  # noqa: E402
-
-
-def save_ir(onnx_path: Path, xml_path: Path) -> None:
-    """The ONNX graph as OpenVINO IR (xml + bin beside it) with fp16-compressed weights; deterministic."""
-    ov.save_model(ov.Core().read_model(str(onnx_path)), str(xml_path), compress_to_fp16=True)
+from common.engines.artifact import verify  # noqa: E402
+from common.engines.graph import GraphEngine, TokenIds, load_tokenizer  # noqa: E402
+from common.vectors import Matrix  # noqa: E402
 
 
 def load(folder: Path, settings: Settings) -> GraphEngine:

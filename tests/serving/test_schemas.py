@@ -5,7 +5,7 @@ from typing import Annotated
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from common.schemas import MAX_TEXT_CHARS, NonEmpty, Text, Vector
+from common.serving.schemas import MAX_TEXT_CHARS, NonEmpty, Text, Vector
 
 TEXT = TypeAdapter(Text)
 TEXTS = TypeAdapter(Annotated[list[Text], Field(max_length=3), NonEmpty])

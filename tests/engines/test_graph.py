@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Settings
-from common.engine import MAX_BATCH_TOKENS, GraphEngine, Matrix, TokenIds, load_tokenizer
+from common.engines.graph import MAX_BATCH_TOKENS, GraphEngine, TokenIds, load_tokenizer
+from common.vectors import Matrix
 
 
 def _tokenizer_path() -> Path:

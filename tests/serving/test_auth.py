@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from common.auth import authenticate
-from common.errors import ApiError
+from common.serving.auth import authenticate
+from common.serving.errors import ApiError
 
 KEYS = ("new", "old")
 

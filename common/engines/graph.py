@@ -1,30 +1,21 @@
-"""The encoding engine interface, and the tokenize → run loop shared by the engines that run the exported graph."""
+"""The tokenize → run loop shared by the engines that run the exported graph."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
-Matrix = NDArray[np.float32]
+from common.vectors import Matrix
+
 TokenIds = NDArray[np.int64]
 Infer = Callable[[TokenIds, TokenIds], Matrix]
 # At most this many tokens (padding included) per engine call: a batch of long texts is split, which bounds
 # the engine's buffers (attention grows with batch * length^2) without changing any vector.
 MAX_BATCH_TOKENS = 4096
-
-
-class Engine(Protocol):
-    """Turns texts into unit vectors, one row per text, in input order."""
-
-    dimensions: int
-    description: str  # library, version and precision, for logs and benchmarks
-
-    def encode(self, texts: Sequence[str]) -> Matrix: ...
 
 
 def load_tokenizer(path: Path, max_length: int) -> Tokenizer:

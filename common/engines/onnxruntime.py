@@ -6,9 +6,10 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from common.artifact import verify
 from common.config import Settings, SettingsError
-from common.engine import GraphEngine, Matrix, TokenIds, load_tokenizer
+from common.engines.artifact import verify
+from common.engines.graph import GraphEngine, TokenIds, load_tokenizer
+from common.vectors import Matrix
 
 
 def load(folder: Path, settings: Settings) -> GraphEngine:

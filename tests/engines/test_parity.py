@@ -7,9 +7,9 @@ import pytest
 from numpy.typing import NDArray
 
 from common.config import Settings
-from common.engine import Engine
+from common.engines.base import Engine
 from common.models import load_engine
-from tests.corpus import varied_texts
+from tools.corpus import varied_texts
 
 pytestmark = pytest.mark.slow
 PARITY = 0.9999

@@ -9,7 +9,7 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from common.config import Settings
-from common.engine import Matrix
+from common.vectors import Matrix
 
 
 def load(folder: Path, settings: Settings) -> SentenceTransformerEngine:

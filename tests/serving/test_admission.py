@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from common.admission import Admission
-from common.errors import ApiError
+from common.serving.admission import Admission
+from common.serving.errors import ApiError
 
 
 def _hold(admission: Admission, release: threading.Event) -> threading.Thread:

@@ -11,10 +11,10 @@ import flask
 import pytest
 from flask.testing import FlaskClient
 
-from common.http import handle
 from common.logs import JsonFormatter
 from common.runtime import Runtime
-from common.schemas import NonEmpty, Request, Response, Text
+from common.serving.pipeline import handle
+from common.serving.schemas import NonEmpty, Request, Response, Text
 from tests.fakes import FakeEngine, fake_runtime
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -43,7 +43,7 @@ def _client(runtime: Runtime) -> FlaskClient:
     app = flask.Flask("test")
 
     def view(path: str) -> flask.Response:
-        return handle(flask.request, EchoRequest, run_echo, runtime)
+        return handle(flask.request, "echo", EchoRequest, run_echo, runtime)
 
     app.add_url_rule("/", "root", view, defaults={"path": ""}, methods=METHODS)
     app.add_url_rule("/<path:path>", "path", view, methods=METHODS)

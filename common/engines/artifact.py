@@ -55,7 +55,7 @@ def verify(folder: Path) -> Artifact:
     """Check every file listed in the provenance against its sha256; raise ArtifactError on any difference."""
     record = folder / PROVENANCE_FILE
     if not record.is_file():
-        raise ArtifactError(f"no model artifact at {folder}: build it with `python -m common.export`")
+        raise ArtifactError(f"no model artifact at {folder}: build it with `python -m tools.export`")
     try:
         provenance = json.loads(record.read_text())
         files: dict[str, str] = provenance["files"]
@@ -68,7 +68,7 @@ def verify(folder: Path) -> Artifact:
     for name, expected in files.items():
         path = folder / name
         if not path.is_file():
-            raise ArtifactError(f"{path} is missing: rebuild with `python -m common.export`")
+            raise ArtifactError(f"{path} is missing: rebuild with `python -m tools.export`")
         found = sha256_of(path)
         if found != expected:
             raise ArtifactError(f"{path} is corrupt: sha256 {found}, expected {expected}")

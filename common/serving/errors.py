@@ -1,10 +1,15 @@
-"""One error type for everything a client can cause, its JSON form and the documented error types."""
+"""Errors as clients see them: the documented error types, their JSON form, and the one table that maps
+the domain's errors to status and error_type."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel
+
+from common.models import UnknownModelError
+from common.similarity import TooManyPairsError
+from common.vectors import InvalidVectorError
 
 # Every error_type a client can receive; the README's errors table explains each.
 ErrorType = Literal[
@@ -45,3 +50,20 @@ class ApiError(Exception):
 
     def body(self) -> str:
         return ErrorBody(error=self.message, error_type=self.error_type).model_dump_json()
+
+
+# Domain code raises its own errors; this is the one place they become HTTP answers. Their messages are
+# written by our code (never a client's input), so they are shown as they are.
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, ErrorType]] = {
+    UnknownModelError: (422, "unknown_model"),
+    TooManyPairsError: (422, "too_many_pairs"),
+    InvalidVectorError: (422, "invalid_vector"),
+}
+
+
+def from_domain(error: Exception) -> ApiError | None:
+    """The client's answer for a domain error; None for an error that is ours (a 500)."""
+    for kind, (status, error_type) in DOMAIN_ERRORS.items():
+        if isinstance(error, kind):
+            return ApiError(status, error_type, str(error))
+    return None

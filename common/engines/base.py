@@ -1,0 +1,17 @@
+"""The encoding engine interface: texts in, unit vectors out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from common.vectors import Matrix
+
+
+class Engine(Protocol):
+    """Turns texts into unit vectors, one row per text, in input order."""
+
+    dimensions: int
+    description: str  # library, version and precision, for logs and benchmarks
+
+    def encode(self, texts: Sequence[str]) -> Matrix: ...

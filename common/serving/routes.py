@@ -1,0 +1,50 @@
+"""The service routes beside each function's call: health and readiness (open), metrics and OpenAPI (keyed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import flask
+from pydantic import BaseModel
+
+from common.runtime import Runtime
+from common.serving import metrics, openapi
+from common.serving.auth import authenticate
+from common.serving.errors import ApiError
+from common.serving.limits import Limits
+from common.serving.responses import json_response
+
+
+def service_route(
+    request: flask.Request, runtime: Runtime, function: str, schema: Any, run: Callable[..., BaseModel], limits: Limits
+) -> flask.Response | None:
+    """Answer the service routes (health open; the rest behind the key); None for a call of the function."""
+    path = request.path.rstrip("/")
+    if path in ("/healthz", "/readyz"):
+        _allow_get(request)
+        return json_response(200, '{"status":"ok"}') if path == "/healthz" else _readiness(runtime)
+    authenticate(request.headers.get("X-API-Key"), request.headers.get("Authorization"), runtime.settings.api_keys)
+    if path == "/metrics":
+        _allow_get(request)
+        return flask.Response(metrics.render(runtime), mimetype=metrics.CONTENT_TYPE)
+    if path == "/openapi.json":
+        _allow_get(request)
+        return json_response(200, json.dumps(openapi.document(function, schema, run, limits)))
+    return None
+
+
+def _allow_get(request: flask.Request) -> None:
+    if request.method not in ("GET", "HEAD"):
+        message = f"{request.path} takes GET, not {request.method}"
+        raise ApiError(405, "method_not_allowed", message, {"Allow": "GET, HEAD"})
+
+
+def _readiness(runtime: Runtime) -> flask.Response:
+    """503 until warm-up has succeeded, and again once draining has begun; it starts nothing."""
+    if runtime.admission.draining:
+        return json_response(503, '{"status":"draining"}')
+    if runtime.models.ready:
+        return json_response(200, '{"status":"ready"}')
+    return json_response(503, '{"status":"loading"}')
