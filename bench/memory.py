@@ -17,8 +17,7 @@ from typing import Any
 
 from bench.harness import goal_texts, machine, post, rss_mb, server
 from common.config import PROJECT_ROOT, Settings
-from common.serving.limits import DEFAULTS
-from common.serving.schemas import MAX_TEXT_CHARS
+from common.serving.limits import DEFAULTS, MAX_TEXT_CHARS
 
 DIMENSIONS = 384
 

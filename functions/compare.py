@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 from common.encoder import Encoder
 from common.runtime import Runtime
+from common.serving.limits import limits_for
 from common.serving.pipeline import handle
 from common.serving.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, TextItem, Threshold, Vector
 from common.similarity import cosine, pairs_above, rank
@@ -171,7 +172,7 @@ def run_compare(
     if isinstance(request, QueryRequest):
         return _query(request, encoder)
     threshold = runtime.settings.duplicate_threshold if request.threshold is None else request.threshold
-    return _all_pairs(request, encoder, threshold, runtime.settings.max_pairs)
+    return _all_pairs(request, encoder, threshold, limits_for("compare", runtime.settings).pairs)
 
 
 @functions_framework.http

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import numpy as np
+import tracemalloc
 
-from common.clustering import community_groups, representative
+import numpy as np
+import pytest
+
+from common import similarity
+from common.clustering import Group, community_groups, representative
 from common.vectors import normalize
 
 
@@ -52,3 +56,37 @@ def test_representative_of_a_pair_is_its_first_member_whatever_the_rounding() ->
     vectors = normalize(np.array([[1.0, 0.1], [1.0, 0.1000001], [0.0, 1.0]], dtype=np.float32))
     assert representative(vectors, np.array([0, 1])) == 0
     assert representative(vectors, np.array([1, 0])) == 1
+
+
+def _reference_groups(vectors: np.ndarray, threshold: float, min_size: int) -> list[Group]:
+    """community_detection's rule on the full matrix, for small inputs."""
+    near = [np.flatnonzero(row >= threshold - 1e-6) for row in vectors @ vectors.T]
+    free = np.ones(len(vectors), dtype=bool)
+    groups = []
+    for centre in sorted(range(len(near)), key=lambda index: (-len(near[index]), index)):
+        members = near[centre][free[near[centre]]]
+        if free[centre] and len(near[centre]) >= min_size and len(members) >= min_size:
+            free[members] = False
+            groups.append(Group(members.tolist(), representative(vectors, members)))
+    return sorted(groups, key=lambda group: (-len(group.members), group.members[0]))
+
+
+@pytest.mark.parametrize(("seed", "threshold", "min_size"), [(0, 0.8, 2), (1, 0.6, 3), (2, 0.9, 2), (3, -1.0, 2)])
+def test_community_groups_match_the_full_matrix_rule(
+    seed: int, threshold: float, min_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(similarity, "BLOCK_CELLS", 7 * 150)
+    vectors = normalize(np.random.default_rng(seed).standard_normal((150, 4)))
+    assert community_groups(vectors, threshold, min_size) == _reference_groups(vectors, threshold, min_size)
+
+
+def test_community_groups_of_ten_thousand_copies_take_linear_memory() -> None:
+    vectors = np.tile(normalize(np.ones((1, 16))), (10_000, 1))
+    tracemalloc.start()
+    try:
+        groups = community_groups(vectors, threshold=-1.0, min_size=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [len(group.members) for group in groups] == [10_000]
+    assert peak < 4 * similarity.BLOCK_CELLS * 4, f"peak {peak / 1e6:.0f} MB (a full matrix would be 800 MB)"

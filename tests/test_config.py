@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from common.config import DEFAULT_MODEL, PROJECT_ROOT, Settings, SettingsError
+from common.config import DEFAULT_MODEL, PROJECT_ROOT, Settings, SettingsError, settings_table, specs
 
 
 def test_settings_defaults_without_environment() -> None:
@@ -15,9 +15,9 @@ def test_settings_defaults_without_environment() -> None:
 
 
 def test_settings_read_from_environment() -> None:
-    env = {"SIMFN_BACKEND": "onnxruntime", "SIMFN_TEXT_CACHE_SIZE": "0", "SIMFN_DUPLICATE_THRESHOLD": "0.7"}
+    env = {"SIMFN_BACKEND": "onnxruntime", "SIMFN_TEXT_CACHE_MB": "0", "SIMFN_DUPLICATE_THRESHOLD": "0.7"}
     settings = Settings.from_environ(env)
-    assert (settings.backend, settings.text_cache_size, settings.duplicate_threshold) == ("onnxruntime", 0, 0.7)
+    assert (settings.backend, settings.text_cache_mb, settings.duplicate_threshold) == ("onnxruntime", 0, 0.7)
 
 
 def test_settings_model_allow_list_maps_ids_to_folders() -> None:
@@ -78,3 +78,13 @@ def test_settings_keep_two_threads_beside_inference() -> None:
     assert settings.threads == 9
     with pytest.raises(SettingsError, match="at least SIMFN_MAX_INFLIGHT"):
         Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3", "SIMFN_THREADS": "4"})
+
+
+def test_every_setting_is_declared_once_with_a_distinct_variable() -> None:
+    variables = [spec.variable for spec in specs().values()]
+    assert len(variables) == len(set(variables)) and all(v.startswith("SIMFN_") for v in variables), variables
+
+
+def test_readme_settings_table_is_the_declared_one() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert settings_table() in readme, "README's settings table differs: paste `python -m common.config`"

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from common import similarity
-from common.similarity import TooManyPairsError, cosine, neighbours, pairs_above, rank
+from common.similarity import TooManyPairsError, cosine, degrees, neighbours, neighbours_of, pairs_above, rank
 from common.vectors import normalize
 
 
@@ -39,7 +41,7 @@ def test_rank_applies_threshold_then_top_k() -> None:
 
 @pytest.mark.parametrize("block", [7, 1024])
 def test_pairs_above_matches_brute_force(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(similarity, "BLOCK", block)
+    monkeypatch.setattr(similarity, "BLOCK_CELLS", block * 50)
     vectors = _unit(50, dims=4)
     full = vectors @ vectors.T
     expected = sorted((-full[i, j], i, j) for i in range(50) for j in range(i + 1, 50) if full[i, j] >= 0.5)
@@ -65,9 +67,29 @@ def test_pairs_above_with_no_pairs_is_empty() -> None:
 
 
 def test_neighbours_include_self_and_match_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(similarity, "BLOCK", 8)
+    monkeypatch.setattr(similarity, "BLOCK_CELLS", 8 * 30)
     vectors = _unit(30, dims=4)
     full = vectors @ vectors.T
     found = neighbours(vectors, 0.6)
     assert [row.tolist() for row in found] == [np.flatnonzero(full[i] >= 0.6 - 1e-6).tolist() for i in range(30)]
     assert all(i in row for i, row in enumerate(found))
+
+
+def test_degrees_and_neighbours_of_match_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(similarity, "BLOCK_CELLS", 5 * 40)
+    vectors = _unit(40, dims=3)
+    full = vectors @ vectors.T >= 0.7 - 1e-6
+    assert degrees(vectors, 0.7).tolist() == full.sum(axis=1).tolist()
+    assert all(neighbours_of(vectors, i, 0.7).tolist() == np.flatnonzero(full[i]).tolist() for i in range(40))
+
+
+def test_pairs_above_refuses_before_building_more_than_a_block() -> None:
+    vectors = np.tile(_unit(1, dims=16), (5_000, 1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooManyPairsError):
+            pairs_above(vectors, -1.0, max_pairs=100_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * similarity.BLOCK_CELLS * 4, f"peak {peak / 1e6:.0f} MB for 5,000 identical vectors"

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from common.serving.errors import ApiError
+from common.serving.errors import RETRY, ApiError
 
 
 class Admission:
@@ -25,7 +25,7 @@ class Admission:
         """Hold one of the slots for the body of the with-block, or raise a 429 or 503 ApiError."""
         with self._lock:
             if self.draining:
-                raise ApiError(503, "draining", "this instance is shutting down; retry", _retry(close=True))
+                raise ApiError(503, "draining", "this instance is shutting down; retry", dict(RETRY))
             acquired = self._semaphore.acquire(blocking=False)
             if not acquired and self.queued >= self.max_queued:
                 raise self._overloaded()
@@ -51,8 +51,6 @@ class Admission:
             self.draining = True
 
     def _overloaded(self) -> ApiError:
-        return ApiError(429, "overloaded", f"all {self.slots} inference slots are busy; retry after a second", _retry())
-
-
-def _retry(close: bool = False) -> dict[str, str]:
-    return {"Retry-After": "1", "Connection": "close"} if close else {"Retry-After": "1"}
+        return ApiError(
+            429, "overloaded", f"all {self.slots} inference slots are busy; retry after a second", dict(RETRY)
+        )

@@ -23,6 +23,9 @@ def create_app(target: str, runtime: Runtime | None = None) -> flask.Flask:
     source = str(PROJECT_ROOT / "functions" / f"{target}.py")
     app: flask.Flask = functions_framework.create_app(target, source)  # type: ignore[no-untyped-call]
     app.register_error_handler(HTTPException, framework_error)
+    # functions-framework reads every body after the response, a refused one too; under waitress the body
+    # is already received, and the app reads what it needs within the limit.
+    app.after_request_funcs[None].remove(functions_framework.read_request)
     if runtime is not None:
         app.config[RUNTIME_KEY] = runtime
     return app

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from common.cutoff import PastCutoffError
 from common.models import UnknownModelError
 from common.similarity import TooManyPairsError
 from common.vectors import InvalidVectorError
@@ -16,12 +17,14 @@ ErrorType = Literal[
     "bad_request",
     "draining",
     "empty",
+    "headers_too_large",
     "internal",
     "invalid_json",
     "invalid_text",
     "invalid_vector",
     "method_not_allowed",
     "not_found",
+    "not_implemented",
     "overloaded",
     "payload_too_large",
     "too_many_items",
@@ -54,16 +57,18 @@ class ApiError(Exception):
 
 # Domain code raises its own errors; this is the one place they become HTTP answers. Their messages are
 # written by our code (never a client's input), so they are shown as they are.
-DOMAIN_ERRORS: dict[type[Exception], tuple[int, ErrorType]] = {
-    UnknownModelError: (422, "unknown_model"),
-    TooManyPairsError: (422, "too_many_pairs"),
-    InvalidVectorError: (422, "invalid_vector"),
+RETRY = {"Retry-After": "1"}
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, ErrorType, dict[str, str]]] = {
+    UnknownModelError: (422, "unknown_model", {}),
+    TooManyPairsError: (422, "too_many_pairs", {}),
+    InvalidVectorError: (422, "invalid_vector", {}),
+    PastCutoffError: (503, "draining", RETRY),
 }
 
 
 def from_domain(error: Exception) -> ApiError | None:
     """The client's answer for a domain error; None for an error that is ours (a 500)."""
-    for kind, (status, error_type) in DOMAIN_ERRORS.items():
+    for kind, (status, error_type, headers) in DOMAIN_ERRORS.items():
         if isinstance(error, kind):
-            return ApiError(status, error_type, str(error))
+            return ApiError(status, error_type, str(error), dict(headers))
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -16,15 +15,17 @@ from pydantic_core import ErrorDetails
 from common.runtime import Runtime, get_runtime
 from common.serving import metrics, routes
 from common.serving.errors import ApiError, ErrorType, from_domain
-from common.serving.limits import Limits, limits_for
-from common.serving.responses import JSON, error_response, json_response
+from common.serving.limits import Limits, json_values_at_most, limits_for
+from common.serving.responses import error_response, json_response
 from common.serving.schemas import Request, Response
+from common.serving.screen import head_of, request_id, screen, too_large
 
 RUNTIME_KEY = "simfn.runtime"  # where create_app keeps an injected runtime
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
 MAX_ERRORS_SHOWN = 5
+SHOWN_KEY_CHARS = 32
 
 
 def handle(
@@ -39,15 +40,15 @@ def handle(
     The runtime is the one given, else the app's (create_app(target, runtime=...)), else the process's.
     """
     started = time.perf_counter()
-    request_id = request.headers.get("X-Request-Id") or request.headers.get("X-Vcap-Request-Id") or uuid.uuid4().hex
+    rid = request_id(request.headers.get("X-Request-Id"), request.headers.get("X-Vcap-Request-Id"))
     items: int | None = None
     error_type: ErrorType | None = None
     try:
         runtime = runtime or flask.current_app.config.get(RUNTIME_KEY) or get_runtime()
         limits = limits_for(function, runtime.settings)
+        screen(head_of(request), limits, runtime.settings.api_keys)
         response = routes.service_route(request, runtime, function, schema, run, limits)
         if response is None:
-            _check_call(request, limits)
             # The slot covers parsing too: under overload a rejection must cost next to nothing.
             with runtime.admission.slot():
                 parsed = _parse(request, schema, limits)
@@ -56,17 +57,17 @@ def handle(
     except Exception as error:
         answer = error if isinstance(error, ApiError) else from_domain(error)
         if answer is None:
-            logger.exception("unexpected error", extra={"request_id": request_id, "function": function})
-            answer = ApiError(500, "internal", f"internal error; quote request id {request_id}")
+            logger.exception("unexpected error", extra={"request_id": rid, "function": function})
+            answer = ApiError(500, "internal", f"internal error; quote request id {rid}")
         error_type = answer.error_type
         response = error_response(answer)
-    response.headers["X-Request-Id"] = request_id
+    response.headers["X-Request-Id"] = rid
     seconds = time.perf_counter() - started
     metrics.observe(function, response.status_code, error_type, seconds)
     logger.info(
         "request",
         extra={
-            "request_id": request_id,
+            "request_id": rid,
             "function": function,
             "method": request.method,
             "path": request.path,
@@ -79,31 +80,17 @@ def handle(
     return response
 
 
-def _check_call(request: flask.Request, limits: Limits) -> None:
-    """Path, method, media type and declared size of a call, all known before the body is read."""
-    path = request.path.rstrip("/")
-    # The existing Node app posts to a path ending in /compute.
-    if path and not path.endswith("/compute"):
-        raise ApiError(404, "not_found", f"no such path {request.path}; POST to /")
-    if request.method != "POST":
-        raise ApiError(405, "method_not_allowed", f"{request.path} takes POST, not {request.method}", {"Allow": "POST"})
-    if request.mimetype != JSON:
-        raise ApiError(
-            415, "unsupported_media_type", f"expected Content-Type {JSON}, found {request.mimetype or 'none'}"
-        )
-    if (request.content_length or 0) > limits.body_bytes:
-        raise _too_large(limits)
-
-
-def _too_large(limits: Limits) -> ApiError:
-    return ApiError(413, "payload_too_large", f"the body must be at most {limits.body_bytes} bytes")
-
-
 def _parse(request: flask.Request, schema: Any, limits: Limits) -> Any:
     # A body sent without a length is read no further than the limit.
     body = request.stream.read(limits.body_bytes + 1)
     if len(body) > limits.body_bytes:
-        raise _too_large(limits)
+        raise too_large(limits)
+    values = json_values_at_most(body)
+    if values > limits.json_values:
+        message = (
+            f"at most {limits.json_values} JSON values (numbers, strings, lists) per request; found up to {values}"
+        )
+        raise ApiError(413, "payload_too_large", message)
     try:
         return _adapter(schema).validate_json(body)
     except ValidationError as error:
@@ -139,7 +126,13 @@ def _client_error(error: ValidationError) -> ApiError:
     return ApiError(422, "validation_error", _describe(problems))
 
 
+def _location(loc: tuple[int | str, ...]) -> str:
+    """Where a problem is; a client's own key is cut short, never echoed whole."""
+    parts = [p if isinstance(p, int) or len(p) <= SHOWN_KEY_CHARS else p[:SHOWN_KEY_CHARS] + "…" for p in loc]
+    return ".".join(map(str, parts)) or "body"
+
+
 def _describe(problems: Iterable[ErrorDetails]) -> str:
-    shown = [f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in problems]
+    shown = [f"{_location(p['loc'])}: {p['msg']}" for p in problems]
     more = f" (and {len(shown) - MAX_ERRORS_SHOWN} more)" if len(shown) > MAX_ERRORS_SHOWN else ""
     return "; ".join(shown[:MAX_ERRORS_SHOWN]) + more

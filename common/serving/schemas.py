@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from common.serving.limits import MAX_TEXT_CHARS, MAX_VECTOR_VALUES
+
 T = TypeVar("T")
-MAX_TEXT_CHARS = 8192
-MAX_DIMENSIONS = 4096
+
+
+# Control and format characters (NUL, zero-width space, BOM, word joiner, ...) show nothing.
+INVISIBLE = frozenset(("Cc", "Cf"))
 
 
 def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise PydanticCustomError("empty", "text must not be empty or only whitespace")
+    # Stops at the first visible character: a long real text costs one look.
+    if all(char.isspace() or unicodedata.category(char) in INVISIBLE for char in text):
+        raise PydanticCustomError("empty", "text must not be empty or only whitespace or invisible characters")
     return text
 
 
@@ -26,7 +32,7 @@ def _non_empty(items: list[T]) -> list[T]:
 
 # The length cap is checked before the text ever reaches the tokenizer; pydantic rejects lone surrogates.
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_not_blank)]
-Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_DIMENSIONS)]
+Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_VECTOR_VALUES)]
 Threshold = Annotated[float, Field(ge=-1.0, le=1.0, description="cosine similarity, -1 to 1")]
 ItemId = str | int
 ModelName = Annotated[str | None, Field(description="an allow-listed model id; the service's model when absent")]

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
+import orjson
 import pytest
 from flask.testing import FlaskClient
 
@@ -74,8 +74,9 @@ def test_cluster_rejects_bad_requests(cluster_client: FlaskClient, body: object)
 def test_cluster_takes_5000_stored_vectors_in_one_request(cluster_client: FlaskClient, real_runtime: Runtime) -> None:
     """The largest job the body limit must admit: vectors as embed returns them, in one JSON body."""
     texts = [f"goal {i}: {GOALS[i % len(GOALS)]}" for i in range(5_000)]
-    vectors = real_runtime.models.get().encode(texts).tolist()
-    body = json.dumps({"embeddings": vectors}).encode()
+    # Written as embed writes them (float32, shortest digits): what a client stores and sends back.
+    vectors = real_runtime.models.get().encode(texts)
+    body = orjson.dumps({"embeddings": vectors}, option=orjson.OPT_SERIALIZE_NUMPY)
     response = cluster_client.post("/", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200 and len(body) > 2_000_000, (len(body), response.text[:200])
 

@@ -1,16 +1,35 @@
 from __future__ import annotations
 
-from common.serving.limits import DEFAULTS, Limits, limits_for
+import numpy as np
+import orjson
+
+from common.serving.limits import DEFAULTS, Limits, json_values_at_most, limits_for
 from tests.fakes import fake_settings
 
 
-def test_limits_meet_the_jobs_they_serve() -> None:
-    assert DEFAULTS["embed"].items >= 64 and DEFAULTS["compare"].items >= 5_000 and DEFAULTS["cluster"].items >= 10_000
-    assert DEFAULTS["embed"].body_bytes == DEFAULTS["compare"].body_bytes == 2_000_000
-    # 5,000 stored vectors of 384 numbers written as JSON, at ~21 bytes a number.
-    assert DEFAULTS["cluster"].body_bytes > 5_000 * 384 * 21
+def test_cluster_limits_take_5000_stored_vectors_as_embed_writes_them() -> None:
+    vectors = np.random.default_rng(0).standard_normal((5_000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    body = orjson.dumps({"embeddings": vectors}, option=orjson.OPT_SERIALIZE_NUMPY)
+    limits = DEFAULTS["cluster"]
+    assert len(body) <= limits.body_bytes and json_values_at_most(body) <= limits.json_values, len(body)
+
+
+def _values(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + sum(map(_values, value))
+    if isinstance(value, dict):
+        return 1 + sum(1 + _values(v) for v in value.values())
+    return 1
+
+
+def test_json_values_at_most_bounds_what_parsing_builds() -> None:
+    for value in [[], {}, [1, [2, {"a": "b,c"}]], {"texts": ["x"] * 10}, [[0.5] * 4] * 3, "s", 1]:
+        body = orjson.dumps(value)
+        assert json_values_at_most(body) >= _values(value), body
 
 
 def test_limits_can_be_overridden_per_app() -> None:
-    assert limits_for("embed", fake_settings(max_items=64, max_body_bytes=10)) == Limits(64, 10)
+    limits = limits_for("embed", fake_settings(max_items=64, max_body_bytes=10, max_pairs=5))
+    assert limits == Limits(64, 10, DEFAULTS["embed"].json_values, 5)
     assert limits_for("cluster", fake_settings()) == DEFAULTS["cluster"]

@@ -5,7 +5,8 @@ from typing import Annotated
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from common.serving.schemas import MAX_TEXT_CHARS, NonEmpty, Text, Vector
+from common.serving.limits import MAX_TEXT_CHARS
+from common.serving.schemas import NonEmpty, Text, Vector
 
 TEXT = TypeAdapter(Text)
 TEXTS = TypeAdapter(Annotated[list[Text], Field(max_length=3), NonEmpty])
@@ -17,7 +18,13 @@ def test_text_accepts_ordinary_and_non_ascii_text() -> None:
 
 @pytest.mark.parametrize(
     ("value", "error_type"),
-    [("", "empty"), (" \t\n", "empty"), ("\ud800", "string_unicode"), ("x" * (MAX_TEXT_CHARS + 1), "string_too_long")],
+    [
+        ("", "empty"),
+        (" \t\n", "empty"),
+        ("\u0000\u200b\ufeff\u2060 ", "empty"),
+        ("\ud800", "string_unicode"),
+        ("x" * (MAX_TEXT_CHARS + 1), "string_too_long"),
+    ],
 )
 def test_text_rejects_unusable_text(value: str, error_type: str) -> None:
     with pytest.raises(ValidationError) as raised:
