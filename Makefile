@@ -1,4 +1,5 @@
 # `make run`: install, build the model artifact if missing, run the three functions on 8081-8083.
+# `make check`: lint, type-check and the fast tests (no real model, no server process): the loop while you work.
 # `make test`: install, build the model artifact if missing, lint, type-check and run the tests (Python and Node).
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 ARTIFACT := models/all-MiniLM-L6-v2/provenance.json
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install artifact run test
+.PHONY: install artifact run check test lint
 
 $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +26,14 @@ artifact: $(ARTIFACT)
 run: install
 	scripts/run-local.sh
 
-test: install
+lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+check: lint
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test: install lint
 	$(BIN)/python -m pytest
 	cd clients/node && SIMFN_PYTHON=$(CURDIR)/$(BIN)/python node --test test/

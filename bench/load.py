@@ -8,7 +8,6 @@ waits Retry-After seconds after a 429, as the Node client does.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import statistics
 import time
@@ -17,8 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.harness import goal_texts, machine, server
-from common.config import PROJECT_ROOT, Settings
+from bench.client import Client
+from bench.launch import KEY, instance
+from bench.texts import goal_texts
+from common.config import PROJECT_ROOT
+from tools.machine import describe
 
 
 def _body(function: str, texts: list[str]) -> bytes:
@@ -32,24 +34,16 @@ def _body(function: str, texts: list[str]) -> bytes:
 
 def _client(port: int, function: str, batch: int, seed: int, deadline: float) -> list[tuple[int, float]]:
     """(status, seconds) of each request until the deadline; status 0 for a connection error."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     results: list[tuple[int, float]] = []
-    for round_ in range(1_000_000):
-        if time.monotonic() >= deadline:
-            break
-        body = _body(function, goal_texts(batch, seed=seed * 1_000_000 + round_))
-        began = time.perf_counter()
-        try:
-            connection.request("POST", "/", body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            response.read()
-            results.append((response.status, time.perf_counter() - began))
+    with Client(port, timeout=60) as client:
+        for round_ in range(1_000_000):
+            if time.monotonic() >= deadline:
+                break
+            answer = client.post(_body(function, goal_texts(batch, seed=seed * 1_000_000 + round_)), KEY)
+            results.append((answer.status, answer.seconds))
             # Like the Node client: honour Retry-After instead of hammering an overloaded instance.
-            time.sleep(min(float(response.getheader("Retry-After") or 0), max(0.0, deadline - time.monotonic())))
-        except (OSError, http.client.HTTPException):
-            results.append((0, time.perf_counter() - began))
-            connection.close()
-    connection.close()
+            wait = float(answer.headers.get("Retry-After") or 0)
+            time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
     return results
 
 
@@ -79,15 +73,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--batch", type=int, default=8, help="texts per request")
-    parser.add_argument("--port", type=int, default=8098)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "load.json")
     args = parser.parse_args()
-    slots = Settings.from_environ().max_inflight
-    with server(args.function, args.port):
-        levels = [run_level(args.port, args.function, args.batch, n, args.seconds) for n in args.concurrency]
+    with instance(args.function) as target:
+        levels = [run_level(target.port, args.function, args.batch, n, args.seconds) for n in args.concurrency]
     peak = max(level["ok_per_s"] for level in levels)
     print(f"# Load: {args.function}, {args.batch} texts per request, {args.seconds:.0f} s per level")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')} on {machine()}; {slots} inference slots\n")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} on {describe()}; production command and vars/prod.yml\n")
     print("| clients | req/s | 200/s | % of peak | p50 ms | p95 ms | p99 ms | statuses |")
     print("|---|---|---|---|---|---|---|---|")
     for level in levels:
@@ -98,7 +90,7 @@ def main() -> None:
             f"| {level['p99_ms']:.1f} | {statuses} |"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"machine": machine(), "function": args.function, "batch": args.batch, "slots": slots, "levels": levels}
+    report = {"machine": describe(), "function": args.function, "batch": args.batch, "levels": levels}
     args.out.write_text(json.dumps(report, indent=2))
 
 

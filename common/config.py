@@ -16,7 +16,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("openvino", "onnxruntime", "sentence-transformers")
+BACKENDS = ("auto", "openvino", "onnxruntime", "sentence-transformers")
 PRECISIONS = ("auto", "f32", "bf16")
 KEY_SERVICE = "simfn-api-key"
 # Waitress threads that never run inference, so /healthz answers under full load.
@@ -134,11 +134,11 @@ class Settings:
     """Everything the functions can be configured with; each field declares its variable once."""
 
     backend: str = _setting(
-        "openvino",
+        "auto",
         "SIMFN_BACKEND",
         choice(*BACKENDS),
-        "engine: `openvino`, `onnxruntime` (both run the exported artifact, no torch) or `sentence-transformers` "
-        "(needs torch)",
+        "engine: `auto` (OpenVINO bf16 where the CPU has native bf16, else ONNX Runtime f32), `openvino`, "
+        "`onnxruntime` (all run the exported artifact, no torch) or `sentence-transformers` (needs torch)",
     )
     precision: str = _setting(
         "auto",

@@ -14,6 +14,7 @@ from cachetools import LRUCache
 
 from common.config import Settings
 from common.encoder import Encoder
+from common.engines import choice
 from common.engines.artifact import ArtifactError
 from common.engines.base import Engine
 
@@ -36,8 +37,8 @@ BACKEND_MODULES = {
 
 
 def import_backend(backend: str) -> ModuleType:
-    """The backend's engine module; its library is imported only when that backend is chosen."""
-    return importlib.import_module(BACKEND_MODULES[backend])
+    """The backend's engine module (`auto` resolved for this CPU); its library is imported only if chosen."""
+    return importlib.import_module(BACKEND_MODULES[choice.resolve(backend)])
 
 
 def load_engine(folder: Path, settings: Settings) -> Engine:

@@ -16,12 +16,12 @@ import threading
 import time
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any
 
 from waitress import wasyncore
 
 from common import allocator, cutoff, logs
 from common.config import SettingsError
+from common.engines import choice
 from common.models import import_backend
 from common.runtime import Runtime, get_runtime
 from common.serving import wire
@@ -38,35 +38,38 @@ def _exit(code: int, message: str) -> None:
     os._exit(code)
 
 
-def _busy(server: Any) -> bool:
-    """Whether any connection still has a request being read, run or written."""
-    channels = [channel for channel in server._map.values() if hasattr(channel, "requests")]
-    return any(channel.requests or channel.request or channel.total_outbufs_len for channel in channels)
-
-
-def _stop_accepting(server: Any) -> None:
+def _stop_accepting(server: wire.Server, done: threading.Event) -> None:
     """Accept what already waits in the kernel's backlog (closing it would reset those), then close."""
     while (pair := server.accept()) is not None:
         connection, address = pair
         server.channel_class(server, connection, server.fix_addr(address), server.adj, map=server._map)
     wasyncore.dispatcher.close(server)
+    done.set()
 
 
-def _drain(server: Any, runtime: Runtime) -> None:
-    """Stop accepting, then exit once no request is in progress or at the deadline (CF kills at 10 s)."""
+def _drain(server: wire.Server, runtime: Runtime) -> None:
+    """Stop accepting, close connections as they fall idle, exit once all are closed or at the deadline.
+
+    Exiting with a connection open would reset it, and with it a request the client may just have sent;
+    each connection is closed by us: after its next answer (`Connection: close`), or once it has been quiet.
+    """
     logger.info("draining")
     deadline = time.monotonic() + runtime.settings.drain_seconds
     cutoff.set_cutoff(deadline - ANSWER_MARGIN_SECONDS)
+    # The listener is closed first, inside waitress's loop (closing it under a running select() breaks the
+    # loop): a client answered 503 that reconnects must find it refused, not queued and then reset.
+    closed = threading.Event()
+    server.trigger.pull_trigger(lambda: _stop_accepting(server, closed))
+    closed.wait(timeout=1.0)
     server.draining = True
     runtime.admission.drain()
-    # The listener is closed inside waitress's loop: closing it under a running select() breaks the loop.
-    server.trigger.pull_trigger(lambda: _stop_accepting(server))
-    while time.monotonic() < deadline and (_busy(server) or runtime.admission.in_flight):
+    while time.monotonic() < deadline and (server.active_channels or runtime.admission.in_flight):
+        server.trigger.pull_trigger(server.close_quiet)
         time.sleep(0.02)
     _exit(0, "drained" if time.monotonic() < deadline else "drain deadline reached")
 
 
-def _on_sigterm(server: Any, runtime: Runtime) -> None:
+def _on_sigterm(server: wire.Server, runtime: Runtime) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         # Work in a thread: a signal handler may interrupt code that holds the locks this work needs.
         threading.Thread(target=_drain, args=(server, runtime), name="drain", daemon=True).start()
@@ -94,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = wire.create(create_app(args.target), policy, args.host, args.port, settings.threads)
     runtime.models.start_warm_up(on_failure=lambda: _exit(1, "exiting: the model could not be loaded"))
     _on_sigterm(server, runtime)
-    logger.info("serving", extra={"function": args.target, "engine": settings.backend})
+    logger.info("serving", extra={"function": args.target, "engine": choice.resolve(settings.backend)})
     server.run()
 
 

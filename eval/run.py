@@ -21,11 +21,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bench.harness import machine
 from common.config import PROJECT_ROOT
 from common.encoder import Encoder
 from common.runtime import get_runtime
 from eval import data, scores
+from tools.machine import describe
 
 PAIR_THRESHOLDS = [round(0.30 + 0.01 * step, 2) for step in range(70)]
 CLUSTER_THRESHOLDS = [round(0.50 + 0.025 * step, 3) for step in range(19)]
@@ -196,7 +196,7 @@ def main() -> None:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": machine(),
+        "machine": describe(),
         "engine": encoder.engine.description,
         "command": f"python -m eval.run {args.data}",
         "pairs": evaluate_pairs(encoder, args.data),

@@ -9,7 +9,7 @@ from common.config import DEFAULT_MODEL, PROJECT_ROOT, Settings, SettingsError, 
 
 def test_settings_defaults_without_environment() -> None:
     settings = Settings.from_environ({})
-    assert (settings.backend, settings.precision, settings.model) == ("openvino", "auto", DEFAULT_MODEL)
+    assert (settings.backend, settings.precision, settings.model) == ("auto", "auto", DEFAULT_MODEL)
     assert settings.model_dirs == {DEFAULT_MODEL: PROJECT_ROOT / "models" / DEFAULT_MODEL}
     assert settings == Settings(), "from_environ({}) must agree with the dataclass defaults"
 

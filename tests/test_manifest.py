@@ -3,9 +3,7 @@ each application's command booted exactly as written with the environment Cloud 
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,74 +13,15 @@ from typing import Literal
 import pathspec
 import pytest
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from common.config import PROJECT_ROOT
 from common.serving.app import TARGETS
 from tests.test_server import _free_port, _get, _wait_for
+from tools.cloudfoundry import TEST_KEY, VAR, Strict, instance_environment, manifest
 
 VARS_FILES = sorted((PROJECT_ROOT / "vars").glob("*.yml"))
-VAR = re.compile(r"\(\(([a-z_]+)\)\)")
 ARTIFACT = ["models/all-MiniLM-L6-v2/model.onnx", "models/all-MiniLM-L6-v2/tokenizer.json"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
-
-
-class Route(Strict):
-    route: str
-
-
-class Metadata(Strict):
-    labels: dict[str, str]
-
-
-class App(Strict):
-    name: str
-    buildpacks: list[Literal["python_buildpack"]]
-    stack: Literal["cflinuxfs4"]
-    memory: str = Field(pattern=r"^\d+[MG]$")
-    disk_quota: str = Field(pattern=r"^\d+[MG]$")
-    instances: int = Field(ge=1)
-    command: str
-    timeout: int = Field(ge=30, le=180)
-    health_check_type: Literal["http"] = Field(alias="health-check-type")
-    health_check_http_endpoint: Literal["/healthz"] = Field(alias="health-check-http-endpoint")
-    health_check_invocation_timeout: int = Field(alias="health-check-invocation-timeout", gt=1)
-    readiness_health_check_type: Literal["http"] = Field(alias="readiness-health-check-type")
-    readiness_health_check_http_endpoint: Literal["/readyz"] = Field(alias="readiness-health-check-http-endpoint")
-    readiness_health_check_invocation_timeout: int = Field(alias="readiness-health-check-invocation-timeout", gt=1)
-    routes: list[Route] = Field(min_length=1, max_length=1)
-    services: list[str]
-    env: dict[str, str]
-    metadata: Metadata
-
-
-class Manifest(Strict):
-    applications: list[App]
-
-
-def _interpolate(node: object, variables: dict[str, object]) -> object:
-    """As the cf CLI does: a value that is only ((var)) takes the var's value and type; else text is replaced."""
-    if isinstance(node, dict):
-        return {key: _interpolate(value, variables) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_interpolate(value, variables) for value in node]
-    if isinstance(node, str) and (whole := VAR.fullmatch(node)):
-        return variables[whole.group(1)]
-    if isinstance(node, str):
-        return VAR.sub(lambda match: str(variables[match.group(1)]), node)
-    return node
-
-
-def _manifest(vars_file: Path) -> Manifest:
-    variables = yaml.safe_load(vars_file.read_text())
-    return Manifest.model_validate(_interpolate(yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text()), variables))
-
-
-def _mb(size: str) -> int:
-    return int(size[:-1]) * (1024 if size.endswith("G") else 1)
 
 
 def _upload() -> list[str]:
@@ -104,13 +43,13 @@ def test_manifest_defines_every_var_it_uses_and_no_other(vars_file: Path) -> Non
 
 @pytest.mark.parametrize("vars_file", VARS_FILES, ids=lambda path: path.stem)
 def test_manifest_gives_each_function_one_internal_route_and_its_own_scale(vars_file: Path) -> None:
-    manifest = _manifest(vars_file)
+    loaded = manifest(vars_file.stem)
     prefix = yaml.safe_load(vars_file.read_text())["prefix"]
-    assert [app.name for app in manifest.applications] == [f"{prefix}-{target}" for target in TARGETS]
-    for app, target in zip(manifest.applications, TARGETS, strict=True):
+    assert [app.name for app in loaded.applications] == [f"{prefix}-{target}" for target in TARGETS]
+    for app, target in zip(loaded.applications, TARGETS, strict=True):
         assert app.routes[0].route == f"{prefix}-{target}.apps.internal", app.routes
         assert app.command.startswith(f"exec python -m common.server {target} ") and '--port "$PORT"' in app.command
-        assert _mb(app.memory) < 1024 or target == "cluster", (target, app.memory)
+        assert app.memory_mb < 1024, (target, app.memory)
         assert app.env["HF_HUB_OFFLINE"] == "1" and app.metadata.labels["function"] == target
 
 
@@ -140,21 +79,6 @@ def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _cf_environment(app: App, port: int, home: Path) -> dict[str, str]:
-    credentials = {"api_key": "test-key"}
-    services = {"user-provided": [{"name": "simfn-api-key", "label": "user-provided", "credentials": credentials}]}
-    application = {"application_name": app.name, "instance_index": 0, "limits": {"mem": _mb(app.memory)}}
-    return {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": str(home),
-        "PORT": str(port),
-        "VCAP_APPLICATION": json.dumps(application),
-        "VCAP_SERVICES": json.dumps(services),
-        "MEMORY_LIMIT": app.memory,
-        **app.env,
-    }
-
-
 BODIES = {"embed": {"texts": ["a"]}, "compare": {"text_1": "a", "text_2": "b"}, "cluster": {"texts": ["a", "a"]}}
 
 
@@ -166,13 +90,13 @@ def _call(port: int, target: str, key: str | None) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
 def test_manifest_command_boots_as_cloud_foundry_runs_it(app_root: Path, tmp_path: Path, target: str) -> None:
-    app = _manifest(PROJECT_ROOT / "vars" / "dev.yml").applications[TARGETS.index(target)]
+    app = manifest("dev").app(target)
     port = _free_port()
-    env = {**_cf_environment(app, port, tmp_path), "SIMFN_HOST": "127.0.0.1"}
+    env = instance_environment(app, port, tmp_path)
     process = subprocess.Popen(["bash", "-c", app.command], cwd=app_root, env=env, stdout=subprocess.PIPE, text=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=app.timeout)
-        assert (_call(port, target, "test-key"), _call(port, target, None)) == (200, 401)
+        assert (_call(port, target, TEST_KEY), _call(port, target, None)) == (200, 401)
         process.send_signal(signal.SIGTERM)  # reaches the server itself only if the command execs it
         assert process.wait(timeout=9) == 0
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.config import DEFAULT_MODEL, Settings
+from common.engines import choice
 from common.engines.base import Engine
 from common.models import ModelRegistry, UnknownModelError
 from common.runtime import Runtime
@@ -89,5 +90,5 @@ def test_registry_warm_up_failure_reports_and_leaves_it_not_ready() -> None:
 def test_registry_loads_the_real_model(real_runtime: Runtime) -> None:
     encoder = real_runtime.models.get()
     assert (encoder.model_id, encoder.dimensions) == (DEFAULT_MODEL, 384)
-    assert encoder.engine.description.startswith(real_runtime.settings.backend)
+    assert encoder.engine.description.startswith(choice.resolve(real_runtime.settings.backend))
     assert real_runtime.models.ready

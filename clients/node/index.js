@@ -12,7 +12,8 @@ const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "UND_ERR_SOC
  *   e.g. "http://simfn-prod-embed.apps.internal:8080"
  * @property {string} [apiKey] the shared key, sent as X-API-Key
  * @property {number} [timeoutMs=10000] deadline for one call, retries included
- * @property {number} [retries=3] retries after the first attempt (429, 503, connection reset or refused only)
+ * @property {number} [retries=3] retries after the first attempt: 429, 503, a connection reset, refused or closed
+ *   before the whole answer arrived. Every call is idempotent (the functions are pure), so a retry is safe.
  * @property {number} [backoffMs=100] first backoff; doubles each retry, with full jitter
  * @property {number} [maxBackoffMs=2000] longest backoff between attempts
  * @property {typeof fetch} [fetch] fetch implementation (tests)
@@ -44,7 +45,7 @@ export class SimilarityError extends Error {
     this.name = "SimilarityError";
     /** which function was called */
     this.fn = fn;
-    /** the function's error_type, or "timeout" / "unreachable" / "aborted" / "bad_response" */
+    /** the function's error_type, or "timeout" / "unreachable" / "aborted" / "bad_response" / "invalid_request" */
     this.errorType = errorType;
     /** the HTTP status, when the function answered */
     this.status = status;
@@ -102,8 +103,18 @@ export class SimilarityClient {
     const deadline = AbortSignal.timeout(timeoutMs);
     const abort = signal ? AbortSignal.any([deadline, signal]) : deadline;
     const call = { fn, requestId, attempts: 0 };
+    let payload;
     try {
-      return await this.#attempts(call, JSON.stringify(body), abort);
+      payload = JSON.stringify(body);
+    } catch (error) {
+      // A BigInt or a cycle: the caller's mistake, found before anything is sent.
+      throw failure(call, `the request cannot be written as JSON: ${error.message}`, "invalid_request", { cause: error });
+    }
+    if (typeof payload !== "string") {
+      throw failure(call, "the request cannot be written as JSON", "invalid_request");
+    }
+    try {
+      return await this.#attempts(call, payload, abort);
     } catch (error) {
       if (error instanceof SimilarityError) throw error;
       if (deadline.aborted) throw failure(call, `no answer within ${timeoutMs} ms`, "timeout", { cause: error });
@@ -120,8 +131,11 @@ export class SimilarityClient {
       call.attempts += 1;
       const retriesLeft = call.attempts <= this.retries;
       let response;
+      let text;
       try {
         response = await this.fetch(url, { method: "POST", headers, body: payload, signal: abort });
+        // Inside the try: a connection closed in the middle of the body is a transport failure, retried.
+        text = await response.text();
       } catch (error) {
         const code = error?.cause?.code ?? error?.code;
         if (abort.aborted) throw error;
@@ -132,7 +146,7 @@ export class SimilarityClient {
         await sleep(this.#backoff(call.attempts), abort);
         continue;
       }
-      const json = parse(await response.text());
+      const json = parse(text);
       if (response.ok && json !== undefined) return json;
       const errorType = response.ok ? "bad_response" : (json?.error_type ?? "bad_response");
       const status = response.status;
@@ -169,9 +183,11 @@ function sleep(ms, signal) {
   });
 }
 
+/** The answer as a JSON object; undefined for anything else (not JSON, null, an array, a number). */
 function parse(text) {
   try {
-    return JSON.parse(text);
+    const value = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
   }

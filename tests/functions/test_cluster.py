@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from common.runtime import Runtime
+from tests.fakes import DIMENSIONS as D
 
-pytestmark = pytest.mark.slow
 GOALS = [
     "Improve family engagement through monthly parent workshops",  # 0 ─┐
     "Reduce staff turnover with better onboarding",  # 1 ─┐          │
@@ -59,15 +59,15 @@ def test_cluster_is_deterministic(cluster_client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"texts": GOALS, "embeddings": [[0.1] * 384]},
+        {"texts": GOALS, "embeddings": [[0.1] * D]},
         {"texts": GOALS, "min_cluster_size": 1},
         {"texts": GOALS, "threshold": 1.5},
         {"items": [{"id": 1}]},
         {"embeddings": [[0.1] * 12]},
     ],
 )
-def test_cluster_rejects_bad_requests(cluster_client: FlaskClient, body: object) -> None:
-    response = cluster_client.post("/", json=body)
+def test_cluster_rejects_bad_requests(fake_cluster_client: FlaskClient, body: object) -> None:
+    response = fake_cluster_client.post("/", json=body)
     assert response.status_code == 422, response.text
 
 

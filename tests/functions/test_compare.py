@@ -7,8 +7,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from common.runtime import Runtime
+from tests.fakes import DIMENSIONS as D
 
-pytestmark = pytest.mark.slow
 QUERY = "Improve family engagement through monthly parent workshops"
 CANDIDATES = [
     "Reduce staff turnover with better onboarding",
@@ -88,24 +88,24 @@ def test_compare_all_pairs_uses_the_default_threshold(compare_client: FlaskClien
     [
         ({"text_1": QUERY, "text_2": "x", "texts": ["a"]}, "validation_error"),
         ({"query": QUERY}, "validation_error"),
-        ({"query": QUERY, "query_embedding": [0.1] * 384, "candidates": ["a"]}, "validation_error"),
+        ({"query": QUERY, "query_embedding": [0.1] * D, "candidates": ["a"]}, "validation_error"),
         ({"query_embedding": [0.1] * 3, "candidates": ["a"]}, "invalid_vector"),
-        ({"embeddings": [[0.0] * 384, [0.1] * 384]}, "invalid_vector"),
+        ({"embeddings": [[0.0] * D, [0.1] * D]}, "invalid_vector"),
         ({"text_1": QUERY}, "validation_error"),
         ({"text_1": QUERY, "text_2": "x", "cluster": True}, "validation_error"),
         ({}, "validation_error"),
-        ({"embeddings": [[0.1] * 384] * 500, "threshold": -1}, "too_many_pairs"),
+        ({"embeddings": [[0.1] * D] * 500, "threshold": -1}, "too_many_pairs"),
     ],
 )
-def test_compare_rejects_bad_requests(compare_client: FlaskClient, body: object, error_type: str) -> None:
-    response = compare_client.post("/", json=body)
+def test_compare_rejects_bad_requests(fake_compare_client: FlaskClient, body: object, error_type: str) -> None:
+    response = fake_compare_client.post("/", json=body)
     assert response.status_code == 422 and response.json is not None, response.text
     assert response.json["error_type"] == error_type, response.text
 
 
-def test_compare_rejects_non_finite_vectors(compare_client: FlaskClient) -> None:
-    body = b'{"query_embedding": [NaN' + b", 0.1" * 383 + b'], "candidates": ["a"]}'
-    response = compare_client.post("/", data=body, headers={"Content-Type": "application/json"})
+def test_compare_rejects_non_finite_vectors(fake_compare_client: FlaskClient) -> None:
+    body = b'{"query_embedding": [NaN' + b", 0.1" * (D - 1) + b'], "candidates": ["a"]}'
+    response = fake_compare_client.post("/", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
 
 

@@ -7,7 +7,6 @@ from flask.testing import FlaskClient
 from common.runtime import Runtime
 from common.serving.limits import DEFAULTS
 
-pytestmark = pytest.mark.slow
 GOALS = [
     "Improve family engagement through monthly parent workshops",
     "Increase family engagement by holding parent workshops every month",
@@ -49,9 +48,9 @@ def test_embed_puts_paraphrases_closer_than_other_goals(embed_client: FlaskClien
     assert vectors[0] @ vectors[1] > 0.8 > vectors[0] @ vectors[2]
 
 
-def test_embed_serves_health_and_readiness(embed_client: FlaskClient) -> None:
-    assert embed_client.get("/healthz").json == {"status": "ok"}
-    assert embed_client.get("/readyz").json == {"status": "ready"}
+def test_embed_serves_health_and_readiness(fake_embed_client: FlaskClient) -> None:
+    assert fake_embed_client.get("/healthz").json == {"status": "ok"}
+    assert fake_embed_client.get("/readyz").json == {"status": "ready"}
 
 
 @pytest.mark.parametrize(
@@ -59,13 +58,14 @@ def test_embed_serves_health_and_readiness(embed_client: FlaskClient) -> None:
     [
         ({"texts": []}, 400, "empty"),
         ({"texts": ["ok", ""]}, 400, "empty"),
+        ({"texts": ["ok", "\u200b\ufeff"]}, 400, "empty"),
         ({"texts": ["x"] * (DEFAULTS["embed"].items + 1)}, 422, "too_many_items"),
         ({"texts": ["x" * 8193]}, 422, "validation_error"),
         ({"text": ["a"]}, 422, "validation_error"),
         ({"texts": ["a"], "model": "/etc/passwd"}, 422, "unknown_model"),
     ],
 )
-def test_embed_rejects_bad_requests(embed_client: FlaskClient, body: object, status: int, error_type: str) -> None:
-    response = embed_client.post("/", json=body)
+def test_embed_rejects_bad_requests(fake_embed_client: FlaskClient, body: object, status: int, error_type: str) -> None:
+    response = fake_embed_client.post("/", json=body)
     assert response.status_code == status and response.json is not None, response.text
     assert response.json["error_type"] == error_type, response.text

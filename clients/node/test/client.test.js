@@ -18,6 +18,16 @@ before(async () => {
       seen.push({ at: Date.now(), headers: request.headers, body });
       const step = script.shift() ?? { status: 200 };
       if (step === "hang") return;
+      if (step === "cut") {
+        // Headers and half the body, then the connection closes.
+        response.writeHead(200, { "Content-Type": "application/json", "Content-Length": "40" });
+        response.write('{"similarity": 0.');
+        return setTimeout(() => response.socket.destroy(), 20);
+      }
+      if (step.raw !== undefined) {
+        response.writeHead(step.status ?? 200, { "Content-Type": "application/json" });
+        return response.end(step.raw);
+      }
       const payload = step.status === 200 ? { similarity: 0.5 } : { error: "scripted", error_type: step.type ?? "overloaded" };
       response.writeHead(step.status, { "Content-Type": "application/json", ...(step.headers ?? {}) });
       response.end(JSON.stringify(payload));
@@ -120,6 +130,33 @@ test("retries a refused connection, then fails fast with a clear error", async (
     return true;
   });
   assert.ok(Date.now() - started < 2000);
+});
+
+test("retries a connection closed in the middle of the answer", async () => {
+  script = ["cut"];
+  assert.deepEqual(await client().compare({ text_1: "a", text_2: "b" }), { similarity: 0.5 });
+  assert.equal(seen.length, 2);
+});
+
+for (const raw of ["null", "[1, 2]", "3", '"text"']) {
+  test(`treats a 200 whose body is ${raw} as bad_response`, async () => {
+    script = [{ raw }];
+    await assert.rejects(client().compare({ text_1: "a", text_2: "b" }), { errorType: "bad_response", status: 200 });
+    assert.equal(seen.length, 1);
+  });
+}
+
+test("a body that cannot be JSON is the caller's error, and nothing is sent", async () => {
+  const cyclic = { text_1: "a" };
+  cyclic.self = cyclic;
+  for (const body of [{ text_1: 1n }, cyclic]) {
+    await assert.rejects(client().compare(body), (error) => {
+      assert.equal(error.errorType, "invalid_request");
+      assert.equal(error.attempts, 0);
+      return true;
+    });
+  }
+  assert.equal(seen.length, 0);
 });
 
 test("requires a URL for every function", () => {

@@ -1,0 +1,22 @@
+"""The machine a figure was measured on: CPU model, the flags that decide engine speed, cores, Python."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu_flags() -> list[str]:
+    text = Path("/proc/cpuinfo").read_text()
+    present = set(next(line for line in text.splitlines() if line.startswith("flags")).split(":")[1].split())
+    return [flag for flag in FLAGS if flag in present]
+
+
+def describe() -> str:
+    text = Path("/proc/cpuinfo").read_text()
+    cpu = next(line for line in text.splitlines() if "model name" in line).split(":")[1].strip()
+    cores = len(os.sched_getaffinity(0))
+    return f"{cpu} ({' '.join(cpu_flags()) or 'no AVX2'}), {cores} cores, Python {platform.python_version()}"
