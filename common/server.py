@@ -48,14 +48,16 @@ def _stop_accepting(server: wire.Server, done: threading.Event) -> None:
 
 
 def _drain(server: wire.Server, runtime: Runtime) -> None:
-    """Stop accepting, close connections as they fall idle, exit once all are closed or at the deadline.
+    """Stop accepting, answer and close each connection, exit once none is left or at the deadline.
 
-    Exiting with a connection open would reset it, and with it a request the client may just have sent;
-    each connection is closed by us: after its next answer (`Connection: close`), or once it has been quiet.
+    Exiting with a connection open would reset it, with a request the client may just have sent. So each is
+    closed by us: after its next answer (`Connection: close`), by the client when it is done with it (Node
+    closes an idle connection after 4 s), or, 1 s before the end, once it has been quiet for a moment.
     """
     logger.info("draining")
     deadline = time.monotonic() + runtime.settings.drain_seconds
-    cutoff.set_cutoff(deadline - ANSWER_MARGIN_SECONDS)
+    last_call = deadline - ANSWER_MARGIN_SECONDS
+    cutoff.set_cutoff(last_call)
     # The listener is closed first, inside waitress's loop (closing it under a running select() breaks the
     # loop): a client answered 503 that reconnects must find it refused, not queued and then reset.
     closed = threading.Event()
@@ -64,7 +66,8 @@ def _drain(server: wire.Server, runtime: Runtime) -> None:
     server.draining = True
     runtime.admission.drain()
     while time.monotonic() < deadline and (server.active_channels or runtime.admission.in_flight):
-        server.trigger.pull_trigger(server.close_quiet)
+        if time.monotonic() >= last_call:
+            server.trigger.pull_trigger(server.close_quiet)
         time.sleep(0.02)
     _exit(0, "drained" if time.monotonic() < deadline else "drain deadline reached")
 

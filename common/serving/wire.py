@@ -41,7 +41,7 @@ from common.serving.screen import Head, media_type, request_id, screen, too_larg
 logger = logging.getLogger(__name__)
 # The most a refused request's body may be read and dropped; a larger declared body is answered and closed.
 DISCARD_BYTES = 1 << 30
-# While draining, a connection this long without a request is closed; a busier one gets its 503 first.
+# At the end of a drain, a connection this long without a request is closed; a busier one gets its 503 first.
 QUIET_SECONDS = 0.25
 # Freed memory goes back to the system after a request whose body was at least this large.
 TRIM_AFTER_BYTES = 1 << 20
@@ -273,7 +273,7 @@ class Server(TcpWSGIServer):  # type: ignore[misc]
                 min(idle, key=lambda channel: channel.idle_since).will_close = True
 
     def close_quiet(self) -> None:
-        """While draining: close the connections that have been quiet a while (none is left open at exit).
+        """At the end of a drain: close the connections quiet for a moment (none is left open at exit).
 
         A busy client's next request is usually on its way the moment its answer arrives: closing then would
         lose it. Such a connection carries one more request instead, answered 503 with Connection: close.
