@@ -50,6 +50,21 @@ class Artifact:
     def tokenizer_path(self) -> Path:
         return self.folder / TOKENIZER_FILE
 
+    @property
+    def pad_token(self) -> str:
+        return str(self.provenance.get("pad_token", "[PAD]"))
+
+    @property
+    def lower_case(self) -> bool:
+        """The model lower-cases texts before tokenizing (sentence_bert_config.json's do_lower_case)."""
+        return bool(self.provenance.get("do_lower_case", False))
+
+    def passed(self, engine: str) -> bool:
+        """Whether `engine` (e.g. "openvino bf16") was measured at export and reached the parity floor."""
+        parity = self.provenance.get("parity", {})
+        worst = parity.get("worst_cosine", {}).get(engine)
+        return worst is not None and worst >= parity.get("floor", 1.0)
+
 
 def verify(folder: Path) -> Artifact:
     """Check every file listed in the provenance against its sha256; raise ArtifactError on any difference."""

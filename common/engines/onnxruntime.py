@@ -9,7 +9,7 @@ import onnxruntime as ort
 
 from common.config import Settings, SettingsError
 from common.engines.artifact import verify
-from common.engines.graph import GraphEngine, TokenIds, load_tokenizer
+from common.engines.graph import GraphEngine, TokenIds, graph_engine
 from common.vectors import Matrix
 
 
@@ -34,6 +34,4 @@ def load(folder: Path, settings: Settings) -> GraphEngine:
             result: Matrix = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return result
 
-    tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
-    description = f"onnxruntime {ort.__version__} f32"
-    return GraphEngine(tokenizer, infer, artifact.dimensions, settings.batch_size, description)
+    return graph_engine(artifact, infer, settings.batch_size, f"onnxruntime {ort.__version__} f32")

@@ -16,13 +16,22 @@ import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
 
 from common.config import Settings  # noqa: E402
-from common.engines.artifact import verify  # noqa: E402
-from common.engines.graph import GraphEngine, TokenIds, load_tokenizer  # noqa: E402
+from common.engines.artifact import ArtifactError, verify  # noqa: E402
+from common.engines.graph import GraphEngine, TokenIds, graph_engine  # noqa: E402
 from common.vectors import Matrix  # noqa: E402
 
 
-def load(folder: Path, settings: Settings) -> GraphEngine:
+def load(folder: Path, settings: Settings, ungated: bool = False) -> GraphEngine:
+    """The engine; `auto` runs bf16 only where the CPU has it and the model passed its bf16 gate at export.
+
+    ungated: the exporter's own parity run, before there is a gate to read.
+    """
     artifact = verify(folder)
+    precision = settings.precision
+    if not ungated and not artifact.passed("openvino bf16"):
+        if precision == "bf16":
+            raise ArtifactError(f"{folder}: bf16 did not pass its parity gate at export (or was not measured)")
+        precision = "f32" if precision == "auto" else precision
     # The CPU plugin keeps compiled state for every input shape it has seen (default 5,000 shapes): each
     # (batch, length) pair added megabytes, 2.6 GB after 512 shapes. 16 keeps the common shapes warm.
     config: dict[str, Any] = {
@@ -32,8 +41,8 @@ def load(folder: Path, settings: Settings) -> GraphEngine:
     }
     if settings.engine_threads:
         config["INFERENCE_NUM_THREADS"] = settings.engine_threads
-    if settings.precision != "auto":
-        config["INFERENCE_PRECISION_HINT"] = settings.precision
+    if precision != "auto":
+        config["INFERENCE_PRECISION_HINT"] = precision
     compiled = ov.Core().compile_model(str(artifact.ir_path), "CPU", config)
     precision = compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
     # An infer request is not thread-safe, and each keeps the buffers of the largest batch it has run
@@ -57,6 +66,5 @@ def load(folder: Path, settings: Settings) -> GraphEngine:
             pool.put(request)
         return result
 
-    tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
     description = f"openvino {version('openvino')} {precision}"
-    return GraphEngine(tokenizer, infer, artifact.dimensions, settings.batch_size, description)
+    return graph_engine(artifact, infer, settings.batch_size, description)

@@ -32,7 +32,9 @@ class Status(BaseModel):
 
 
 @functools.cache
-def document(function: str, schema: Any, run: Callable[..., BaseModel], limits: Limits) -> dict[str, Any]:
+def document(
+    function: str, schema: Any, run: Callable[..., BaseModel], limits: Limits, default: str, models: tuple[str, ...]
+) -> dict[str, Any]:
     """Paths: POST / (also /compute), GET /healthz, /readyz, /metrics, /openapi.json; every error as ErrorBody."""
     response_type = typing.get_type_hints(run)["return"]
     kinds = {"request": schema, "response": response_type, "error": ErrorBody, "status": Status}
@@ -47,7 +49,10 @@ def document(function: str, schema: Any, run: Callable[..., BaseModel], limits: 
     errors = {status: _json(description, ref["error"]) for status, description in ERROR_STATUSES.items()}
     call = {
         "summary": (run.__doc__ or function).strip().splitlines()[0],
-        "description": f"At most {limits.items} items and {limits.body_bytes} bytes per request.",
+        "description": (
+            f"At most {limits.items} items and {limits.body_bytes} bytes per request. "
+            f"Models (`model`): {', '.join(models)}; {default} when a request names none."
+        ),
         "security": [{"key": []}, {"bearer": []}, {}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": ref["request"]}}},
         "responses": {"200": _json("the result", ref["response"]), **errors},

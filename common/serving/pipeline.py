@@ -42,6 +42,7 @@ def handle(
     started = time.perf_counter()
     rid = request_id(request.headers.get("X-Request-Id"), request.headers.get("X-Vcap-Request-Id"))
     items: int | None = None
+    model: str | None = None
     error_type: ErrorType | None = None
     try:
         runtime = runtime or flask.current_app.config.get(RUNTIME_KEY) or get_runtime()
@@ -52,6 +53,7 @@ def handle(
             # The slot covers parsing too: under overload a rejection must cost next to nothing.
             with runtime.admission.slot():
                 parsed = _parse(request, schema, limits)
+                model = getattr(parsed, "model", None) or runtime.settings.model
                 items = _count(parsed, limits)
                 response = json_response(200, run(parsed, runtime).to_json())
     except Exception as error:
@@ -74,6 +76,7 @@ def handle(
             "status": response.status_code,
             "error_type": error_type,
             "items": items,
+            "model": model,
             "ms": round(seconds * 1000, 1),
         },
     )

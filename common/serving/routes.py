@@ -30,7 +30,14 @@ def service_route(
         return flask.Response(metrics.render(runtime), mimetype=metrics.CONTENT_TYPE)
     if path == "/openapi.json":
         _allow_get(request)
-        return json_response(200, json.dumps(openapi.document(function, schema, run, limits)))
+        return json_response(
+            200,
+            json.dumps(
+                openapi.document(
+                    function, schema, run, limits, runtime.settings.model, tuple(runtime.settings.model_dirs)
+                )
+            ),
+        )
     return None
 
 

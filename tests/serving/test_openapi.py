@@ -24,5 +24,8 @@ def test_openapi_documents_every_status_and_error_type(target: str) -> None:
 
 def test_openapi_states_the_limits_and_the_request_schema() -> None:
     post = _document("embed")["paths"]["/"]["post"]
-    assert post["description"] == "At most 256 items and 2000000 bytes per request."
+    assert post["description"] == (
+        "At most 256 items and 2000000 bytes per request. "
+        "Models (`model`): all-MiniLM-L6-v2; all-MiniLM-L6-v2 when a request names none."
+    )
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/EmbedRequest"}
