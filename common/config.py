@@ -157,7 +157,7 @@ class Settings:
     model: str = _setting(DEFAULT_MODEL, "SIMFN_MODEL", _text, "the model used when a request names none")
     max_loaded_models: int = _setting(2, "SIMFN_MAX_LOADED_MODELS", whole(1), "size of the LRU cache of loaded models")
     text_cache_mb: int = _setting(
-        16,
+        8,
         "SIMFN_TEXT_CACHE_MB",
         whole(0),
         "megabytes of the per-model LRU cache of text → vector (~1.8 kB an entry for 384 dimensions, whatever "

@@ -134,3 +134,9 @@ def test_ci_workflow_runs_the_readme_test_command_then_deploys() -> None:
     deploy_steps = [step.get("run") for step in workflow["jobs"]["deploy"]["steps"]]
     assert "make test" in test_steps and "./deploy.sh -e dev" in deploy_steps
     assert workflow["jobs"]["deploy"]["needs"] == "test"
+
+
+@pytest.mark.parametrize("vars_file", VARS_FILES, ids=lambda path: path.stem)
+def test_one_instance_of_each_function_fits_in_one_gigabyte(vars_file: Path) -> None:
+    quotas = {app.name: app.memory_mb for app in manifest(vars_file.stem).applications}
+    assert sum(quotas.values()) <= 1024, quotas

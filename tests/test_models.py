@@ -98,7 +98,7 @@ def test_registry_loads_the_real_model(real_runtime: Runtime) -> None:
 @pytest.fixture(scope="module")
 def two_models(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
     """The real default model and a small exported one (16-d, CLS + Dense), at most one loaded at a time."""
-    from tests.tools import tiny
+    from tools import tiny
     from tools.export import export
 
     folder = tmp_path_factory.mktemp("tiny")

@@ -10,8 +10,8 @@ import pytest
 from common.config import PROJECT_ROOT, Settings
 from common.engines import openvino
 from common.engines.artifact import PROVENANCE_FILE, REQUIRED_FILES, ArtifactError, sha256_of, verify
-from tests.tools import tiny
 from tools import export as exporter
+from tools import tiny
 from tools.export import PARITY_FLOOR, ExportError, export
 
 pytestmark = pytest.mark.slow

