@@ -16,8 +16,8 @@ import flask
 from common.serving.auth import authenticate
 from common.serving.errors import ApiError
 from common.serving.limits import Limits
+from common.serving.responses import JSON
 
-JSON = "application/json"
 HEALTH_PATHS = ("/healthz", "/readyz")
 KEYED_SERVICE_PATHS = ("/metrics", "/openapi.json")
 SHOWN_PATH_CHARS = 64
