@@ -254,11 +254,11 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
         # After the distinct goals: the largest parses start from a warm engine and a full cache (the worst order).
         zeros = b'{"embeddings":[' + b",".join([b"[" + b",".join([b"0"] * 4096) + b"]"] * 7800) + b"]}"
         yield Case("a 64 MB body of 4,096-number zero vectors", _posts(zeros))
-        admitted = b'{"embeddings":[' + b",".join([b"[" + b",".join([b"0"] * 4096) + b"]"] * 366) + b"]}"
-        yield Case("1.5 M JSON values: 4,096-number zero vectors under the limits", _posts(admitted))
+        admitted = b'{"embeddings":[' + b",".join([b"[" + b",".join([b"0"] * 4096) + b"]"] * 390) + b"]}"
+        yield Case("1.6 M JSON values: 4,096-number zero vectors under the limits", _posts(admitted))
         yield Case(
-            "3,900 stored vectors as embed writes them (19 MB, the most under the limits)",
-            _posts(_json({"embeddings": _unit_vectors(3900, 5)})),
+            "4,000 stored vectors as embed writes them (20 MB, the most under the limits)",
+            _posts(_json({"embeddings": _unit_vectors(4000, 5)})),
         )
         worst_texts = _json({"texts": _long_texts(3900, 8191, 6, tail="😀"), "model": "no-such-model"})
         yield Case("32 MB of 8,191-character non-ASCII texts (parsed, then unknown_model)", _posts(worst_texts))

@@ -26,13 +26,13 @@ class Limits:
 
 
 # Items: texts for embed; candidates or all-pairs texts for compare; texts, items or vectors for cluster.
-# JSON values bound parsing memory by construction (~65 bytes each): embed 4 MB, compare 17 MB, cluster 98 MB.
-# cluster's values fit 3,900 stored 384-d vectors as JSON (the quota's bound: ~100 MB to parse); 10,000 goals
+# JSON values bound parsing memory by construction (~65 bytes each): embed 4 MB, compare 17 MB, cluster 104 MB.
+# cluster's values fit 4,000 stored 384-d vectors as JSON (the quota's bound: ~105 MB to parse); 10,000 goals
 # need ~50,000. Its body fits those vectors as embed writes them (~12 bytes a number) or 10,000 long goals.
 DEFAULTS = {
     "embed": Limits(items=256, body_bytes=2_000_000, json_values=65_536),
     "compare": Limits(items=5_000, body_bytes=2_000_000, json_values=262_144),
-    "cluster": Limits(items=10_000, body_bytes=32_000_000, json_values=1_500_000),
+    "cluster": Limits(items=10_000, body_bytes=32_000_000, json_values=1_600_000),
 }
 FALLBACK = DEFAULTS["embed"]
 

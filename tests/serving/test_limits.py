@@ -7,8 +7,8 @@ from common.serving.limits import DEFAULTS, Limits, json_values_at_most, limits_
 from tests.fakes import fake_settings
 
 
-def test_cluster_limits_take_3900_stored_vectors_as_embed_writes_them() -> None:
-    vectors = np.random.default_rng(0).standard_normal((3_900, 384)).astype(np.float32)
+def test_cluster_limits_take_4000_stored_vectors_as_embed_writes_them() -> None:
+    vectors = np.random.default_rng(0).standard_normal((4_000, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     body = orjson.dumps({"embeddings": vectors}, option=orjson.OPT_SERIALIZE_NUMPY)
     limits = DEFAULTS["cluster"]
