@@ -31,7 +31,8 @@ def load(folder: Path, settings: Settings, ungated: bool = False) -> GraphEngine
     if not ungated and not artifact.passed("openvino bf16"):
         if precision == "bf16":
             raise ArtifactError(f"{folder}: bf16 did not pass its parity gate at export (or was not measured)")
-        precision = "f32" if precision == "auto" else precision
+        if precision == "auto":
+            precision = "f32"
     # The CPU plugin keeps compiled state for every input shape it has seen (default 5,000 shapes): each
     # (batch, length) pair added megabytes, 2.6 GB after 512 shapes. 16 keeps the common shapes warm.
     config: dict[str, Any] = {
