@@ -28,7 +28,7 @@ import numpy as np
 import orjson
 
 from bench.client import Answer, Client
-from bench.launch import KEY, Instance, instance, rss_mb
+from bench.launch import FIRST, KEY, Instance, instance, rss_mb
 from bench.texts import goal_texts
 from common.config import PROJECT_ROOT
 from common.vectors import Matrix, normalize
@@ -142,7 +142,7 @@ def _connections(function: str, count: int, seconds: float, trickle: bool) -> Ru
                             pass
                 time.sleep(1.0)
             with Client(target.port) as client:  # the instance still serves when they are gone
-                return [client.post(FIRST_CALL[function], KEY)]
+                return [client.post(FIRST[function], KEY)]
 
     return run
 
@@ -176,9 +176,6 @@ def _shutdown_under_load(clients: int, body: bytes) -> Run:
         return answers
 
     return run
-
-
-FIRST_CALL = {"embed": {"texts": ["a"]}, "compare": {"text_1": "a", "text_2": "b"}, "cluster": {"texts": ["a"]}}
 
 
 def _json(value: object) -> bytes:
@@ -219,13 +216,16 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
         yield Case("2 MB of 500,000 one-letter strings", _posts(_json({"texts": ["a"] * 500_000})))
         yield Case(
             f"{42 // scale} requests of 243 distinct 8,192-character texts (the cache fills)",
-            _distinct_long_requests(42 // scale, 243),
+            _in_order([_json({"texts": _long_texts(243, 8192, 100 + r)}) for r in range(42 // scale)]),
         )
         yield Case(
             "2 at once: 256 texts of 8,192 characters (the largest admitted)",
             _posts(_json({"texts": _long_texts(240, 8192, 2)}), times=2, at_once=2),
         )
-        yield Case(f"{1000 // scale} ordinary requests (8 new goals each)", _ordinary_requests(1000 // scale, batch=8))
+        yield Case(
+            f"{1000 // scale} ordinary requests (8 new goals each)",
+            _in_order([_json({"texts": goal_texts(8, seed=1000 + r)}) for r in range(1000 // scale)]),
+        )
         yield Case("twelve 4 MB bodies without the key", _posts(b" " * 4_000_000, times=12, at_once=4, headers={}))
     elif function == "compare":
         same = _json({"texts": [goal] * 5_000, "threshold": -1})
@@ -270,24 +270,13 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
     )
     yield Case(
         "SIGTERM under load: 8 clients on kept-alive connections",
-        _shutdown_under_load(8, _json(FIRST_CALL[function])),
+        _shutdown_under_load(8, _json(FIRST[function])),
         stops_instance=True,
     )
 
 
-def _distinct_long_requests(requests: int, texts: int) -> Run:
-    bodies = [_json({"texts": _long_texts(texts, 8192, 100 + r)}) for r in range(requests)]
-
-    def run(target: Instance) -> list[Answer]:
-        with Client(target.port) as client:
-            return [client.post(body, KEY) for body in bodies]
-
-    return run
-
-
-def _ordinary_requests(requests: int, batch: int) -> Run:
-    texts = goal_texts(requests * batch, 9)
-    bodies = [_json({"texts": texts[i : i + batch]}) for i in range(0, len(texts), batch)]
+def _in_order(bodies: list[bytes]) -> Run:
+    """Each body posted once, in order, on one kept-alive connection."""
 
     def run(target: Instance) -> list[Answer]:
         with Client(target.port) as client:

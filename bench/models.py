@@ -23,7 +23,7 @@ from common.config import DEFAULT_MODEL, PROJECT_ROOT, Settings
 from common.engines import choice
 from common.models import load_engine
 from tools import tiny
-from tools.export import DEFAULT_SOURCE, export
+from tools.export import DEFAULT_SOURCE, export, resolve_source
 from tools.machine import describe
 
 BATCH = 32
@@ -65,7 +65,7 @@ def measure(name: str, source: str, out: Path) -> Row:
     record = json.loads((folder / "provenance.json").read_text())
     settings = Settings(model_dirs={name: folder}, model=name)
     engine = load_engine(folder, settings)
-    reference = SentenceTransformer(record["source"].get("folder") or str(_package_path(source)), device="cpu")
+    reference = SentenceTransformer(str(resolve_source(source)[0]), device="cpu")
     return Row(
         name,
         export_s,
@@ -75,12 +75,6 @@ def measure(name: str, source: str, out: Path) -> Row:
         _rate(lambda texts: reference.encode(texts, batch_size=BATCH, normalize_embeddings=True)),
         engine.description,
     )
-
-
-def _package_path(source: str) -> Path:
-    from tools.export import resolve_source
-
-    return resolve_source(source)[0]
 
 
 def two_models_rss(second: Path) -> tuple[float, float]:

@@ -45,13 +45,12 @@ def rank(query: Matrix, candidates: Matrix, threshold: float | None, top_k: int 
     return order, scores[order]
 
 
-def row_blocks(vectors: Matrix, columns: Matrix | None = None) -> Iterator[tuple[int, Matrix]]:
-    """(first row, similarities of a block of rows against every column vector), block by block."""
-    columns = vectors if columns is None else columns
-    rows = max(1, BLOCK_CELLS // max(1, len(columns)))
+def row_blocks(vectors: Matrix) -> Iterator[tuple[int, Matrix]]:
+    """(first row, similarities of a block of rows against all rows), block by block."""
+    rows = max(1, BLOCK_CELLS // max(1, len(vectors)))
     for start in range(0, len(vectors), rows):
         cutoff.check()
-        yield start, vectors[start : start + rows] @ columns.T
+        yield start, vectors[start : start + rows] @ vectors.T
 
 
 def degrees(vectors: Matrix, threshold: float) -> NDArray[np.int32]:

