@@ -1,6 +1,6 @@
 """Bounded load test of one local function: req/s, latency percentiles and status counts per concurrency.
 
-python -m bench.load [--function embed] [--concurrency 1 2 4 8 16] [--seconds 8] [--batch 8] [--out reports/load.json]
+python -m bench.load [--function embed] [--concurrency 1 2 4 8 16] [--seconds 8] [--batch 8] [--env NAME=VALUE ...]
 Starts the function itself on loopback; each client keeps one connection, sends distinct goal texts and
 waits Retry-After seconds after a 429, as the Node client does.
 """
@@ -73,13 +73,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--batch", type=int, default=8, help="texts per request")
+    parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE", help="settings for the instance")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "load.json")
     args = parser.parse_args()
-    with instance(args.function) as target:
+    env = dict(pair.split("=", 1) for pair in args.env)
+    with instance(args.function, env=env) as target:
         levels = [run_level(target.port, args.function, args.batch, n, args.seconds) for n in args.concurrency]
     peak = max(level["ok_per_s"] for level in levels)
     print(f"# Load: {args.function}, {args.batch} texts per request, {args.seconds:.0f} s per level")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')} on {describe()}; production command and vars/prod.yml\n")
+    settings = f"; with {' '.join(args.env)}" if args.env else ""
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} on {describe()}; production command and vars/prod.yml{settings}\n")
     print("| clients | req/s | 200/s | % of peak | p50 ms | p95 ms | p99 ms | statuses |")
     print("|---|---|---|---|---|---|---|---|")
     for level in levels:

@@ -179,6 +179,12 @@ class Settings:
         "inferences at once per instance (parsing included); more wait, then get 429",
         shown="cores",
     )
+    small_inflight: int = _setting(
+        14,
+        "SIMFN_SMALL_INFLIGHT",
+        whole(0),
+        "small requests (body ≤ 4 KiB) at once besides the inference slots; their texts share engine calls",
+    )
     queue_seconds: float = _setting(
         2.0,
         "SIMFN_QUEUE_SECONDS",
@@ -190,7 +196,7 @@ class Settings:
         "SIMFN_THREADS",
         whole(0),
         f"waitress threads; {HEALTH_THREADS} always stay free for `/healthz`, the rest minus inflight may wait",
-        shown=f"inflight + {HEALTH_THREADS + WAITING_THREADS}",
+        shown=f"inflight + small + {HEALTH_THREADS + WAITING_THREADS}",
     )
     max_items: int = _setting(
         0, "SIMFN_MAX_ITEMS", whole(0), "overrides the function's item limit (see Operations)", shown="per function"
@@ -267,13 +273,18 @@ class Settings:
         if len(self.api_keys) > 2:
             raise SettingsError(f"API keys: at most two at once (current and previous), found {len(self.api_keys)}")
         if not self.threads:
-            object.__setattr__(self, "threads", self.max_inflight + HEALTH_THREADS + WAITING_THREADS)
-        if self.threads < self.max_inflight + HEALTH_THREADS:
+            object.__setattr__(self, "threads", self.working_threads + HEALTH_THREADS + WAITING_THREADS)
+        if self.threads < self.working_threads + HEALTH_THREADS:
             raise SettingsError(
-                f"SIMFN_THREADS: expected at least SIMFN_MAX_INFLIGHT + {HEALTH_THREADS} = "
-                f"{self.max_inflight + HEALTH_THREADS} ({HEALTH_THREADS} threads stay free for health checks), "
+                f"SIMFN_THREADS: expected at least SIMFN_MAX_INFLIGHT + SIMFN_SMALL_INFLIGHT + {HEALTH_THREADS} = "
+                f"{self.working_threads + HEALTH_THREADS} ({HEALTH_THREADS} threads stay free for health checks), "
                 f"found {self.threads}"
             )
+
+    @property
+    def working_threads(self) -> int:
+        """Threads that may run a request at once: the inference slots and the small requests' slots."""
+        return self.max_inflight + self.small_inflight
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -12,6 +12,7 @@ from types import ModuleType
 
 from cachetools import LRUCache
 
+from common.batching import BatchingEngine
 from common.config import Settings
 from common.encoder import Encoder
 from common.engines import choice
@@ -82,7 +83,8 @@ class ModelRegistry:
         engine = self._loader(folder, self.settings)
         seconds = time.perf_counter() - started
         logger.info("model loaded", extra={"model": name, "engine": engine.description, "ms": round(seconds * 1000)})
-        return Encoder(name, engine, self.settings.text_cache_mb << 20, seconds)
+        batching = BatchingEngine(engine, self.settings.batch_size)
+        return Encoder(name, batching, self.settings.text_cache_mb << 20, seconds)
 
     def loaded(self) -> list[Encoder]:
         with self._lock:

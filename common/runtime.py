@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from common.config import Settings
+from common.config import HEALTH_THREADS, Settings
 from common.models import EngineLoader, ModelRegistry, load_engine
 from common.serving.admission import Admission
 
@@ -19,8 +19,8 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, loader: EngineLoader = load_engine) -> Runtime:
         # Two waitress threads are never given to inference, so health checks answer under full load.
-        queue = settings.threads - settings.max_inflight - 2
-        admission = Admission(settings.max_inflight, queue, settings.queue_seconds)
+        queue = settings.threads - settings.working_threads - HEALTH_THREADS
+        admission = Admission(settings.max_inflight, queue, settings.queue_seconds, settings.small_inflight)
         return cls(settings, ModelRegistry(settings, loader), admission)
 
 

@@ -74,10 +74,10 @@ def test_settings_never_show_keys() -> None:
 
 
 def test_settings_keep_two_threads_beside_inference() -> None:
-    settings = Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3"})
-    assert settings.threads == 9
-    with pytest.raises(SettingsError, match="at least SIMFN_MAX_INFLIGHT"):
-        Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3", "SIMFN_THREADS": "4"})
+    settings = Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3", "SIMFN_SMALL_INFLIGHT": "5"})
+    assert settings.threads == 3 + 5 + 2 + 4
+    with pytest.raises(SettingsError, match="at least SIMFN_MAX_INFLIGHT \\+ SIMFN_SMALL_INFLIGHT \\+ 2 = 10"):
+        Settings.from_environ({"SIMFN_MAX_INFLIGHT": "3", "SIMFN_SMALL_INFLIGHT": "5", "SIMFN_THREADS": "9"})
 
 
 def test_every_setting_is_declared_once_with_a_distinct_variable() -> None:

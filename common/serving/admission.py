@@ -1,4 +1,9 @@
-"""Backpressure and draining: at most N inferences at once, a bounded wait for a slot, then 429 or 503."""
+"""Backpressure and draining: at most N inferences at once, a bounded wait for a slot, then 429 or 503.
+
+Small requests (a declared body of at most SMALL_BODY_BYTES) have slots of their own besides: they cost next
+to no memory, and the more of them run at once, the more texts each engine call carries (common.batching).
+A small request finding its own slots taken waits for an inference slot like any other.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from common.serving.errors import RETRY, ApiError
 
 
 class Admission:
-    def __init__(self, slots: int, max_queued: int, wait_seconds: float) -> None:
+    def __init__(self, slots: int, max_queued: int, wait_seconds: float, small_slots: int = 0) -> None:
         self.slots = slots
         self.max_queued = max_queued
         self.wait_seconds = wait_seconds
@@ -18,15 +23,17 @@ class Admission:
         self.queued = 0
         self.draining = False
         self._semaphore = threading.BoundedSemaphore(slots)
+        self._small = threading.BoundedSemaphore(small_slots)
         self._lock = threading.Lock()
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, small: bool = False) -> Iterator[None]:
         """Hold one of the slots for the body of the with-block, or raise a 429 or 503 ApiError."""
         with self._lock:
             if self.draining:
                 raise ApiError(503, "draining", "this instance is shutting down; retry", dict(RETRY))
-            acquired = self._semaphore.acquire(blocking=False)
+            lane = self._small if small and self._small.acquire(blocking=False) else None
+            acquired = lane is not None or self._semaphore.acquire(blocking=False)
             if not acquired and self.queued >= self.max_queued:
                 raise self._overloaded()
             self.queued += not acquired
@@ -43,7 +50,7 @@ class Admission:
         finally:
             with self._lock:
                 self.in_flight -= 1
-            self._semaphore.release()
+            (lane or self._semaphore).release()
 
     def drain(self) -> None:
         """From now on: /readyz is 503 and new requests get 503; those holding or awaiting a slot finish."""

@@ -15,6 +15,8 @@ from common.config import Settings
 MAX_TEXT_CHARS = 8192
 # A vector is checked against the chosen model's dimension after parsing; this caps what parsing may build.
 MAX_VECTOR_VALUES = 4096
+# A request with a declared body this small (a few goals) may take a small request's slot (serving.admission).
+SMALL_BODY_BYTES = 4096
 
 
 @dataclass(frozen=True)

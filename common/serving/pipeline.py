@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from common.runtime import Runtime, get_runtime
 from common.serving import metrics, routes
 from common.serving.errors import ApiError, ErrorType, from_domain
-from common.serving.limits import Limits, json_values_at_most, limits_for
+from common.serving.limits import SMALL_BODY_BYTES, Limits, json_values_at_most, limits_for
 from common.serving.responses import error_response, json_response
 from common.serving.schemas import Request, Response
 from common.serving.screen import head_of, request_id, screen, too_large
@@ -47,11 +47,13 @@ def handle(
     try:
         runtime = runtime or flask.current_app.config.get(RUNTIME_KEY) or get_runtime()
         limits = limits_for(function, runtime.settings)
-        screen(head_of(request), limits, runtime.settings.api_keys)
+        head = head_of(request)
+        screen(head, limits, runtime.settings.api_keys)
         response = routes.service_route(request, runtime, function, schema, run, limits)
         if response is None:
+            small = head.content_length is not None and head.content_length <= SMALL_BODY_BYTES
             # The slot covers parsing too: under overload a rejection must cost next to nothing.
-            with runtime.admission.slot():
+            with runtime.admission.slot(small):
                 parsed = _parse(request, schema, limits)
                 model = getattr(parsed, "model", None) or runtime.settings.model
                 items = _count(parsed, limits)

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from common.logs import JsonFormatter
 from common.runtime import Runtime
+from common.serving.limits import SMALL_BODY_BYTES
 from common.serving.pipeline import handle
 from common.serving.schemas import NonEmpty, Request, Response, Text
 from tests.fakes import FakeEngine, fake_runtime
@@ -197,7 +198,7 @@ def test_handle_keeps_health_open_when_a_key_is_required(path: str, status: int)
 
 
 def test_handle_answers_429_when_every_slot_stays_busy() -> None:
-    runtime = fake_runtime(max_inflight=1, threads=3, queue_seconds=0.05)
+    runtime = fake_runtime(max_inflight=1, small_inflight=0, threads=3, queue_seconds=0.05)
     with runtime.admission.slot():
         response = _client(runtime).post("/", json={"texts": ["a"]})
     assert (response.status_code, response.headers.get("Retry-After")) == (429, "1"), response.text
@@ -205,6 +206,15 @@ def test_handle_answers_429_when_every_slot_stays_busy() -> None:
         "error": "all 1 inference slots are busy; retry after a second",
         "error_type": "overloaded",
     }
+
+
+def test_handle_gives_a_small_request_its_own_slot_when_the_inference_slots_are_busy() -> None:
+    runtime = fake_runtime(max_inflight=1, small_inflight=1, threads=4, queue_seconds=0.05)
+    client = _client(runtime)
+    with runtime.admission.slot():
+        small = client.post("/", json={"texts": ["a"]})
+        large = client.post("/", json={"texts": ["a" * SMALL_BODY_BYTES]})
+    assert (small.status_code, large.status_code) == (200, 429), (small.text, large.text)
 
 
 def test_handle_answers_503_with_retry_after_once_draining() -> None:
