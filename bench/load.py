@@ -8,13 +8,14 @@ waits Retry-After seconds after a 429, as the Node client does.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench.client import Client
 from bench.launch import KEY, instance
@@ -47,7 +48,20 @@ def _client(port: int, function: str, batch: int, seed: int, deadline: float) ->
     return results
 
 
-def run_level(port: int, function: str, batch: int, clients: int, seconds: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Level:
+    """One concurrency level: every client's requests, counted by status, and the successes' latency."""
+
+    clients: int
+    requests_per_s: float
+    ok_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    statuses: dict[int, int]
+
+
+def run_level(port: int, function: str, batch: int, clients: int, seconds: float) -> Level:
     deadline = time.monotonic() + seconds
     began = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
@@ -56,15 +70,10 @@ def run_level(port: int, function: str, batch: int, clients: int, seconds: float
     elapsed = time.perf_counter() - began
     ok = sorted(seconds for status, seconds in results if status == 200)
     cuts = statistics.quantiles(ok, n=100) if len(ok) >= 2 else [float("nan")] * 99
-    return {
-        "clients": clients,
-        "requests_per_s": len(results) / elapsed,
-        "ok_per_s": len(ok) / elapsed,
-        "p50_ms": cuts[49] * 1000,
-        "p95_ms": cuts[94] * 1000,
-        "p99_ms": cuts[98] * 1000,
-        "statuses": dict(Counter(status for status, _ in results)),
-    }
+    statuses = dict(sorted(Counter(status for status, _ in results).items()))
+    return Level(
+        clients, len(results) / elapsed, len(ok) / elapsed, cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000, statuses
+    )
 
 
 def main() -> None:
@@ -79,21 +88,22 @@ def main() -> None:
     env = dict(pair.split("=", 1) for pair in args.env)
     with instance(args.function, env=env) as target:
         levels = [run_level(target.port, args.function, args.batch, n, args.seconds) for n in args.concurrency]
-    peak = max(level["ok_per_s"] for level in levels)
+    peak = max(level.ok_per_s for level in levels)
     print(f"# Load: {args.function}, {args.batch} texts per request, {args.seconds:.0f} s per level")
     settings = f"; with {' '.join(args.env)}" if args.env else ""
     print(f"{time.strftime('%Y-%m-%d %H:%M')} on {describe()}; production command and vars/prod.yml{settings}\n")
     print("| clients | req/s | 200/s | % of peak | p50 ms | p95 ms | p99 ms | statuses |")
     print("|---|---|---|---|---|---|---|---|")
     for level in levels:
-        statuses = ", ".join(f"{status}: {count}" for status, count in sorted(level["statuses"].items()))
+        statuses = ", ".join(f"{status}: {count}" for status, count in level.statuses.items())
         print(
-            f"| {level['clients']} | {level['requests_per_s']:.0f} | {level['ok_per_s']:.0f} "
-            f"| {100 * level['ok_per_s'] / peak:.0f} | {level['p50_ms']:.1f} | {level['p95_ms']:.1f} "
-            f"| {level['p99_ms']:.1f} | {statuses} |"
+            f"| {level.clients} | {level.requests_per_s:.0f} | {level.ok_per_s:.0f} "
+            f"| {100 * level.ok_per_s / peak:.0f} | {level.p50_ms:.1f} | {level.p95_ms:.1f} "
+            f"| {level.p99_ms:.1f} | {statuses} |"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"machine": describe(), "function": args.function, "batch": args.batch, "levels": levels}
+    levels_json = [dataclasses.asdict(level) for level in levels]
+    report = {"machine": describe(), "function": args.function, "batch": args.batch, "levels": levels_json}
     args.out.write_text(json.dumps(report, indent=2))
 
 

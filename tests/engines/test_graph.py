@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Settings
-from common.engines.graph import MAX_BATCH_TOKENS, GraphEngine, TokenIds, load_tokenizer
+from common.engines.graph import MAX_BATCH_TOKENS, MAX_PADDING, GraphEngine, TokenIds, load_tokenizer
 from common.vectors import Matrix
 
 
@@ -48,3 +48,22 @@ def test_graph_engine_splits_a_batch_of_long_texts_to_bound_tokens_per_call() ->
     vectors = GraphEngine(load_tokenizer(_tokenizer_path(), 256), infer, 2, 32, "t").encode(texts)
     assert all(rows * width <= MAX_BATCH_TOKENS for rows, width in shapes), shapes
     assert vectors[:, 0].tolist() == [256] * 40 + [3]
+
+
+def test_graph_engine_pads_each_call_little_and_masks_only_the_padding() -> None:
+    calls: list[tuple[TokenIds, TokenIds]] = []
+
+    def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
+        calls.append((ids, mask))
+        return np.repeat(mask.sum(axis=1, keepdims=True), 2, axis=1).astype(np.float32)
+
+    tokenizer = load_tokenizer(_tokenizer_path(), 256)
+    texts = [" ".join(["word"] * (1 + (index * 7) % 60)) for index in range(64)]  # 3 to 62 tokens, mixed
+    vectors = GraphEngine(tokenizer, infer, 2, 32, "t").encode(texts)
+    assert vectors[:, 0].tolist() == [len(text.split()) + 2 for text in texts]  # [CLS] words [SEP]
+    for ids, mask in calls:
+        rows, width = ids.shape
+        assert rows == 1 or rows * width <= MAX_PADDING * mask.sum(), (rows, width, int(mask.sum()))
+        assert (ids[mask == 0] == tokenizer.token_to_id("[PAD]")).all()
+        assert mask[:, 0].all() and mask.max(axis=0)[-1] == 1  # each call is as wide as its longest text
+    assert len(calls) < len(texts) // 4, "texts of similar length should share calls"
