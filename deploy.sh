@@ -7,13 +7,17 @@
 #   -o ORG        CF_ORG       cloud.gov organization
 #   -s SPACE      CF_SPACE     space
 #   -n NODE_APP   NODE_APP     the calling Node app, the source of the network policies
+#   -V            OFFLINE=1    stage offline: `make vendor` first, so the buildpack installs from vendor/ alone
+#   -P            PLAIN_HTTP=1 also allow plain HTTP on 8080 (the default allows only TLS on 61443)
 # Optional non-interactive login (CI): CF_USERNAME and CF_PASSWORD (a space deployer's credentials), CF_API
 # (default https://api.fr.cloud.gov). Without them, the current `cf login` session is used.
 set -euo pipefail
 
-USAGE="usage: deploy.sh -e ENV -o ORG -s SPACE -n NODE_APP [embed|compare|cluster ...]"
+USAGE="usage: deploy.sh -e ENV -o ORG -s SPACE -n NODE_APP [-V] [-P] [embed|compare|cluster ...]"
 FUNCTIONS=(embed compare cluster)
-PORT=8080 # the port Cloud Foundry gives every app ($PORT); internal routes reach it directly
+# On an internal route, 61443 is the platform's TLS in front of the app; 8080 ($PORT) is the app in plain HTTP.
+TLS_PORT=61443
+PLAIN_PORT=8080
 
 die() {
   echo "deploy.sh: $*" >&2
@@ -24,12 +28,16 @@ env_name="${DEPLOY_ENV:-}"
 org="${CF_ORG:-}"
 space="${CF_SPACE:-}"
 node_app="${NODE_APP:-}"
-while getopts "e:o:s:n:h" option; do
+offline="${OFFLINE:-}"
+plain_http="${PLAIN_HTTP:-}"
+while getopts "e:o:s:n:VPh" option; do
   case "$option" in
     e) env_name="$OPTARG" ;;
     o) org="$OPTARG" ;;
     s) space="$OPTARG" ;;
     n) node_app="$OPTARG" ;;
+    V) offline=1 ;;
+    P) plain_http=1 ;;
     h)
       echo "$USAGE"
       exit 0
@@ -67,6 +75,12 @@ cf service "$key_service" >/dev/null ||
   die "no service '$key_service' in $org/$space: create it first (see README, Deploying)"
 
 [[ -f models/all-MiniLM-L6-v2/provenance.json ]] || make --no-print-directory artifact
+if [[ -n "$offline" ]]; then
+  make --no-print-directory vendor
+  echo "deploy.sh: staging offline from vendor/ ($(find vendor -name '*.whl' 2>/dev/null | wc -l) wheels)"
+elif [[ -d vendor ]]; then
+  echo "deploy.sh: vendor/ exists, so the buildpack installs from it alone (give -V to refresh it)"
+fi
 
 for function in "${selected[@]}"; do
   app="$prefix-$function"
@@ -78,13 +92,17 @@ for function in "${selected[@]}"; do
   fi
 done
 
+ports=("$TLS_PORT")
+[[ -z "$plain_http" ]] || ports+=("$PLAIN_PORT")
 policies="$(cf network-policies --source "$node_app")"
 for function in "${selected[@]}"; do
   app="$prefix-$function"
-  if grep -Eq "^${node_app}[[:space:]]+${app}[[:space:]]+tcp[[:space:]]+${PORT}([[:space:]]|$)" <<<"$policies"; then
-    echo "deploy.sh: $node_app → $app already allowed"
-  else
-    cf add-network-policy "$node_app" "$app" --protocol tcp --port "$PORT"
-  fi
+  for port in "${ports[@]}"; do
+    if grep -Eq "^${node_app}[[:space:]]+${app}[[:space:]]+tcp[[:space:]]+${port}([[:space:]]|$)" <<<"$policies"; then
+      echo "deploy.sh: $node_app → $app:$port already allowed"
+    else
+      cf add-network-policy "$node_app" "$app" --protocol tcp --port "$port"
+    fi
+  done
 done
 echo "deploy.sh: done: ${selected[*]} in $org/$space ($env_name)"

@@ -46,6 +46,9 @@ class BatchingEngine:
         """Calls waiting for the worker."""
         return len(self._queue)
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        return self.engine.count_tokens(texts)
+
     def encode(self, texts: Sequence[str]) -> Matrix:
         if len(texts) > self.max_texts:
             return self.engine.encode(texts)

@@ -11,7 +11,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from common.engines.base import Engine
-from common.vectors import Matrix, unit_rows
+from common.vectors import Matrix, Vectors, unit_rows
 
 # What one cache entry costs beyond its vector: the 16-byte digest key, the array header, the LRU's links.
 ENTRY_OVERHEAD_BYTES = 320
@@ -72,7 +72,7 @@ class Encoder:
                     self._cache[key] = vector.copy()
         return vectors
 
-    def vectors(self, texts: Sequence[str] | None, embeddings: Sequence[Sequence[float]] | None, field: str) -> Matrix:
+    def vectors(self, texts: Sequence[str] | None, embeddings: Vectors | None, field: str) -> Matrix:
         """Unit vectors of the texts (encoded), else of the client's embeddings (checked against this model)."""
         if texts is not None:
             return self.encode(texts)

@@ -15,13 +15,24 @@ from pydantic import Field, model_validator
 from common.clustering import community_groups
 from common.runtime import Runtime
 from common.serving.pipeline import handle
-from common.serving.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, TextItem, Threshold, Vector
+from common.serving.schemas import (
+    ItemId,
+    ManyVectors,
+    ModelName,
+    NonEmpty,
+    Request,
+    Response,
+    Text,
+    TextItem,
+    Threshold,
+    vector_count,
+)
 
 
 class ClusterRequest(Request):
     texts: Annotated[list[Text], NonEmpty] | None = None
     items: Annotated[list[TextItem], NonEmpty] | None = None
-    embeddings: Annotated[list[Vector], NonEmpty] | None = None
+    embeddings: ManyVectors | None = None
     threshold: Threshold | None = None
     min_cluster_size: Annotated[int, Field(ge=2)] = 2
     model: ModelName = None
@@ -31,8 +42,8 @@ class ClusterRequest(Request):
         self._exactly_one("texts", "items", "embeddings")
         return self
 
-    def item_count(self) -> int:
-        return len(self.texts or self.items or self.embeddings or ())
+    def item_count(self, dimensions: int) -> int:
+        return len(self.texts or self.items or ()) or vector_count(self.embeddings, dimensions)
 
 
 class Cluster(Response):

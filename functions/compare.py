@@ -20,7 +20,19 @@ from common.encoder import Encoder
 from common.runtime import Runtime
 from common.serving.limits import limits_for
 from common.serving.pipeline import handle
-from common.serving.schemas import ItemId, ModelName, NonEmpty, Request, Response, Text, TextItem, Threshold, Vector
+from common.serving.schemas import (
+    ItemId,
+    ManyVectors,
+    ModelName,
+    NonEmpty,
+    OneVector,
+    Request,
+    Response,
+    Text,
+    TextItem,
+    Threshold,
+    vector_count,
+)
 from common.similarity import cosine, pairs_above, rank
 from common.vectors import Matrix, unit_rows
 
@@ -43,7 +55,7 @@ class PairRequest(Request):
 class VectorCandidate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     id: ItemId
-    embedding: Vector
+    embedding: OneVector
 
 
 Candidate = Text | TextItem | VectorCandidate
@@ -51,7 +63,7 @@ Candidate = Text | TextItem | VectorCandidate
 
 class QueryRequest(Request):
     query: Text | None = None
-    query_embedding: Vector | None = None
+    query_embedding: OneVector | None = None
     candidates: Annotated[list[Candidate], NonEmpty]
     top_k: Annotated[int, Field(ge=1)] | None = None
     threshold: Threshold | None = None
@@ -62,13 +74,13 @@ class QueryRequest(Request):
         self._exactly_one("query", "query_embedding")
         return self
 
-    def item_count(self) -> int:
+    def item_count(self, dimensions: int) -> int:
         return len(self.candidates)
 
 
 class AllPairsRequest(Request):
     texts: Annotated[list[Text], NonEmpty] | None = None
-    embeddings: Annotated[list[Vector], NonEmpty] | None = None
+    embeddings: ManyVectors | None = None
     threshold: Threshold | None = None
     model: ModelName = None
 
@@ -77,8 +89,8 @@ class AllPairsRequest(Request):
         self._exactly_one("texts", "embeddings")
         return self
 
-    def item_count(self) -> int:
-        return len(self.texts or self.embeddings or ())
+    def item_count(self, dimensions: int) -> int:
+        return len(self.texts or ()) or vector_count(self.embeddings, dimensions)
 
 
 def _mode(body: Any) -> str | None:

@@ -26,6 +26,9 @@ class FakeEngine:
         self.batches: list[list[str]] = []
         self._lock = threading.Lock()
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        return sum(len(text.split()) + 2 for text in texts)
+
     def encode(self, texts: Sequence[str]) -> Matrix:
         with self._lock:
             self.batches.append(list(texts))

@@ -21,12 +21,14 @@ case "$1" in
     echo
     echo "source   destination   protocol   ports   destination space   destination org"
     cat "$STUB_STATE" 2>/dev/null || true ;;
-  add-network-policy) echo "$2   $3   tcp   8080   space   org" >> "$STUB_STATE" ;;
+  add-network-policy) echo "$2   $3   tcp   $7   space   org" >> "$STUB_STATE" ;;
 esac
 """
 SETTINGS = {"DEPLOY_ENV": "dev", "CF_ORG": "gsa-org", "CF_SPACE": "simfn-dev", "NODE_APP": "ttahub"}
 PUSH = "cf push simfn-dev-{} -f manifest.yml --vars-file vars/dev.yml --strategy rolling"
-POLICY = "cf add-network-policy ttahub simfn-dev-{} --protocol tcp --port 8080"
+# TLS only, by default: on 61443 the platform terminates TLS in front of the app; 8080 is plain HTTP.
+POLICY = "cf add-network-policy ttahub simfn-dev-{} --protocol tcp --port 61443"
+PLAIN_POLICY = "cf add-network-policy ttahub simfn-dev-{} --protocol tcp --port 8080"
 START = ["cf target -o gsa-org -s simfn-dev", "cf service simfn-api-key"]
 POLICIES = "cf network-policies --source ttahub"
 
@@ -126,3 +128,16 @@ def test_deploy_is_shellcheck_clean() -> None:
     shellcheck = shutil.which("shellcheck") or str(Path(sys.executable).parent / "shellcheck")
     result = subprocess.run([shellcheck, str(PROJECT_ROOT / "deploy.sh")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_deploy_allows_plain_http_only_when_asked(deploy: Deploy) -> None:
+    result = deploy("-P", "compare", **SETTINGS)
+    assert result.returncode == 0, result.stderr
+    assert deploy.calls()[-2:] == [POLICY.format("compare"), PLAIN_POLICY.format("compare")]
+
+
+def test_deploy_stages_offline_from_a_fresh_vendor_folder_when_asked(deploy: Deploy) -> None:
+    result = deploy("-V", "embed", **SETTINGS)
+    assert result.returncode == 0 and "staging offline from vendor/" in result.stdout, result.stderr
+    calls = deploy.calls()
+    assert calls.index("make --no-print-directory vendor") < calls.index(PUSH.format("embed")), calls

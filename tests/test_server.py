@@ -5,82 +5,18 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from common.config import PROJECT_ROOT, Settings
+from common.config import Settings
 from common.serving.app import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start(
-    target: str, port: int, env: dict[str, str] | None = None, output: int = subprocess.PIPE
-) -> subprocess.Popen[str]:
-    """The server process; `output` DEVNULL for a long run (an unread pipe fills and blocks its logging)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "common.server", target, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _get(
-    url: str, body: object = None, headers: dict[str, str] | None = None, timeout: float = 5
-) -> tuple[int, object]:
-    """GET, or POST when there is a body; (status, JSON answer) for errors too."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _wait_for(url: str, status: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if _get(url)[0] == status:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{url} did not answer {status} within {seconds} s")
-
-
-@contextlib.contextmanager
-def _serving(target: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """A ready server process and its port; stopped afterwards."""
-    port = _free_port()
-    process = _start(target, port, env, subprocess.DEVNULL)
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=30)
-        yield process, port
-    finally:
-        process.kill()
-        process.communicate(timeout=10)
+from tests.servers import free_port, get, serving, start, wait_for
 
 
 def _post(port: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -112,14 +48,14 @@ def test_create_app_refuses_unknown_functions() -> None:
 
 @pytest.mark.slow
 def test_server_answers_health_at_once_then_becomes_ready_and_serves() -> None:
-    port = _free_port()
-    process = _start("embed", port)
+    port = free_port()
+    process = start("embed", port)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", 200, seconds=20)
-        readiness = _get(f"http://127.0.0.1:{port}/readyz")
+        wait_for(f"http://127.0.0.1:{port}/healthz", 200, seconds=20)
+        readiness = get(f"http://127.0.0.1:{port}/readyz")
         assert readiness in ((200, {"status": "ready"}), (503, {"status": "loading"})), readiness
-        _wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=20)
-        status, body = _get(f"http://127.0.0.1:{port}", {"texts": ["Improve family engagement"]})
+        wait_for(f"http://127.0.0.1:{port}/readyz", 200, seconds=20)
+        status, body = get(f"http://127.0.0.1:{port}", {"texts": ["Improve family engagement"]})
     finally:
         process.kill()
         process.communicate(timeout=10)
@@ -137,7 +73,7 @@ def _answer(status: int, headers: dict[str, str], body: bytes) -> str:
 
 @pytest.mark.slow
 def test_server_drains_on_sigterm_answering_every_request_in_time() -> None:
-    with _serving("embed") as (process, port), ThreadPoolExecutor(8) as pool:
+    with serving("embed") as (process, port), ThreadPoolExecutor(8) as pool:
         calls = [pool.submit(_post, port, _texts(str(n), 256)) for n in range(6)]
         time.sleep(0.2)
         process.send_signal(signal.SIGTERM)
@@ -155,7 +91,7 @@ def test_server_drains_on_sigterm_answering_every_request_in_time() -> None:
 @pytest.mark.slow
 def test_server_answers_503_json_on_a_kept_alive_connection_after_sigterm() -> None:
     """waitress refused the app's Connection: close and answered 500; the wire now closes it instead."""
-    with _serving("embed") as (process, port), ThreadPoolExecutor(1) as pool:
+    with serving("embed") as (process, port), ThreadPoolExecutor(1) as pool:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             connection.request("POST", "/", _texts("a", 1), {"Content-Type": "application/json"})
@@ -179,7 +115,7 @@ def test_server_answers_503_json_on_a_kept_alive_connection_after_sigterm() -> N
 
 @pytest.mark.slow
 def test_server_answers_a_request_that_cannot_finish_in_the_drain_window() -> None:
-    with _serving("cluster", {"SIMFN_DRAIN_SECONDS": "2"}) as (process, port), ThreadPoolExecutor(1) as pool:
+    with serving("cluster", {"SIMFN_DRAIN_SECONDS": "2"}) as (process, port), ThreadPoolExecutor(1) as pool:
         # 10,000 distinct goals take tens of seconds to encode on two cores: far past a 2 s window.
         body = json.dumps({"texts": [f"goal {i}: raise attendance at site {i}" for i in range(10_000)]}).encode()
         call = pool.submit(_post, port, body)
@@ -199,12 +135,12 @@ def _long(count: int) -> list[str]:
 
 @pytest.mark.slow
 def test_server_stays_healthy_and_answers_200_or_429_under_overload() -> None:
-    with _serving("embed") as (_, port), ThreadPoolExecutor(16) as pool:
+    with serving("embed") as (_, port), ThreadPoolExecutor(16) as pool:
         calls = [pool.submit(_post, port, _texts(str(n), 128)) for n in range(48)]
         health = []
         while not all(call.done() for call in calls):
             started = time.monotonic()
-            assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+            assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
             health.append(time.monotonic() - started)
             time.sleep(0.05)
         answers = [call.result() for call in calls]
@@ -215,14 +151,14 @@ def test_server_stays_healthy_and_answers_200_or_429_under_overload() -> None:
 
 @pytest.mark.slow
 def test_server_keeps_health_under_a_thousand_idle_and_half_sent_connections() -> None:
-    with _serving("embed", {"SIMFN_RECEIVE_SECONDS": "2"}) as (_, port):
+    with serving("embed", {"SIMFN_RECEIVE_SECONDS": "2"}) as (_, port):
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(500)]
         stalled = [socket.create_connection(("127.0.0.1", port)) for _ in range(500)]
         try:
             for connection in stalled:
                 connection.sendall(b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 99\r\n\r\n{")
             started = time.monotonic()
-            health = _get(f"http://127.0.0.1:{port}/healthz")
+            health = get(f"http://127.0.0.1:{port}/healthz")
             seconds = time.monotonic() - started
             assert _post(port, _texts("x", 1))[0] == 200
             for connection in stalled[-100:]:
@@ -244,7 +180,7 @@ def test_server_keeps_health_under_a_thousand_idle_and_half_sent_connections() -
 )
 def test_server_answers_413_json_for_a_body_over_the_limit(body: bytes, headers: dict[str, str]) -> None:
     with (
-        _serving("embed") as (_, port),
+        serving("embed") as (_, port),
         contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=30)) as connection,
     ):
         chunked = "Transfer-Encoding" in headers
@@ -256,7 +192,7 @@ def test_server_answers_413_json_for_a_body_over_the_limit(body: bytes, headers:
 
 @pytest.mark.slow
 def test_server_refuses_a_huge_body_before_receiving_it() -> None:
-    with _serving("embed") as (_, port), socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+    with serving("embed") as (_, port), socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
         connection.sendall(b"Content-Length: 4000001\r\n\r\n")
         answer = b""
@@ -272,13 +208,13 @@ def test_server_exits_non_zero_on_a_corrupt_artifact(tmp_path: Path) -> None:
     with (tmp_path / "model" / "model.onnx").open("r+b") as graph:
         graph.seek(1000)
         graph.write(b"\x00corrupt\x00")
-    process = _start("embed", _free_port(), {"SIMFN_MODELS": f"all-MiniLM-L6-v2={tmp_path / 'model'}"})
+    process = start("embed", free_port(), {"SIMFN_MODELS": f"all-MiniLM-L6-v2={tmp_path / 'model'}"})
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 1 and "model.onnx is corrupt" in output, output
 
 
 def test_server_exits_non_zero_on_bad_settings() -> None:
-    process = _start("embed", _free_port(), {"SIMFN_BACKEND": "torch"})
+    process = start("embed", free_port(), {"SIMFN_BACKEND": "torch"})
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 1 and "SIMFN_BACKEND" in output, output
 
@@ -286,8 +222,8 @@ def test_server_exits_non_zero_on_bad_settings() -> None:
 @pytest.mark.slow
 def test_server_answers_requests_that_arrive_during_warm_up() -> None:
     """The first inferences on two threads at once once deadlocked OpenVINO's bindings, freezing the process."""
-    port = _free_port()
-    process = _start("compare", port)
+    port = free_port()
+    process = start("compare", port)
 
     def call(index: int) -> int:
         deadline = time.monotonic() + 30

@@ -1,7 +1,63 @@
 // Client for the similarity functions (embed, compare, cluster) over cloud.gov internal routes.
-// No runtime dependencies: Node >= 20.3 (fetch, AbortSignal.timeout, AbortSignal.any).
+// No runtime dependencies: Node >= 20.3 (fetch, AbortSignal.timeout, AbortSignal.any). Types: index.d.ts.
 
 import { randomUUID } from "node:crypto";
+
+/** The internal route's TLS port: the platform terminates TLS in front of the app (plain HTTP is 8080). */
+export const TLS_PORT = 61443;
+const FUNCTIONS = ["embed", "compare", "cluster"];
+
+/**
+ * The three functions' URLs on cloud.gov internal routes, over TLS by default.
+ * @param {string} prefix the apps' name prefix, e.g. "simfn-prod"
+ * @param {{tls?: boolean}} [options] tls: false for plain HTTP on 8080 (not recommended: the key travels in clear)
+ * @returns {{embed: string, compare: string, cluster: string}}
+ */
+export function internalUrls(prefix, { tls = true } = {}) {
+  const base = (fn) => (tls ? `https://${prefix}-${fn}.apps.internal:${TLS_PORT}/` : `http://${prefix}-${fn}.apps.internal:8080/`);
+  return Object.fromEntries(FUNCTIONS.map((fn) => [fn, base(fn)]));
+}
+
+/**
+ * Vectors as one base64 string of little-endian float32, row after row: what compare and cluster accept
+ * wherever vectors go, at about a quarter of the JSON's bytes.
+ * @param {ArrayLike<number>[]} vectors
+ * @returns {string}
+ */
+export function encodeVectors(vectors) {
+  const dimensions = vectors[0]?.length ?? 0;
+  const packed = new Float32Array(vectors.length * dimensions);
+  vectors.forEach((vector, row) => {
+    if (vector.length !== dimensions) throw new TypeError(`vector ${row} has ${vector.length} values, expected ${dimensions}`);
+    packed.set(vector, row * dimensions);
+  });
+  return littleEndianBase64(packed);
+}
+
+/**
+ * The rows of a base64 string of little-endian float32 (embed's `encoding_format: "base64"` answer).
+ * @param {string} text
+ * @param {number} dimensions
+ * @returns {Float32Array[]}
+ */
+export function decodeVectors(text, dimensions) {
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.length % (4 * dimensions) !== 0) throw new TypeError(`${bytes.length} bytes are not rows of ${dimensions} float32`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const rows = [];
+  for (let offset = 0; offset < bytes.length; offset += 4 * dimensions) {
+    const row = new Float32Array(dimensions);
+    for (let i = 0; i < dimensions; i += 1) row[i] = view.getFloat32(offset + 4 * i, true);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function littleEndianBase64(floats) {
+  const view = new DataView(new ArrayBuffer(floats.length * 4));
+  floats.forEach((value, i) => view.setFloat32(4 * i, value, true));
+  return Buffer.from(view.buffer).toString("base64");
+}
 
 const RETRY_STATUSES = new Set([429, 503]);
 const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "UND_ERR_SOCKET"]);
@@ -9,7 +65,7 @@ const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "UND_ERR_SOC
 /**
  * @typedef {object} ClientOptions
  * @property {{embed: string, compare: string, cluster: string}} urls base URL of each function,
- *   e.g. "http://simfn-prod-embed.apps.internal:8080"
+ *   e.g. internalUrls("simfn-prod") → "https://simfn-prod-embed.apps.internal:61443/"
  * @property {string} [apiKey] the shared key, sent as X-API-Key
  * @property {number} [timeoutMs=10000] deadline for one call, retries included
  * @property {number} [retries=3] retries after the first attempt: 429, 503, a connection reset, refused or closed
@@ -57,7 +113,7 @@ export class SimilarityError extends Error {
 export class SimilarityClient {
   /** @param {ClientOptions} options */
   constructor({ urls, apiKey, timeoutMs = 10_000, retries = 3, backoffMs = 100, maxBackoffMs = 2_000, fetch: impl }) {
-    for (const fn of ["embed", "compare", "cluster"]) {
+    for (const fn of FUNCTIONS) {
       if (!urls?.[fn]) throw new TypeError(`urls.${fn} is required`);
     }
     this.urls = urls;
@@ -75,8 +131,20 @@ export class SimilarityClient {
    * @param {CallOptions & {model?: string}} [options]
    * @returns {Promise<EmbedResponse>}
    */
-  embed(texts, { model, ...options } = {}) {
-    return this.#call("embed", model ? { texts, model } : { texts }, options);
+  async embed(texts, { model, encoding = "float", ...options } = {}) {
+    const body = { texts, ...(model ? { model } : {}), ...(encoding === "base64" ? { encoding_format: "base64" } : {}) };
+    const answer = await this.#call("embed", body, options);
+    if (encoding === "base64") answer.embeddings = decodeVectors(answer.embeddings, answer.dimensions);
+    return answer;
+  }
+
+  /**
+   * What a function serves: models with dimensions and max tokens, engine and precision, limits, version.
+   * @param {"embed" | "compare" | "cluster"} fn
+   * @param {CallOptions} [options]
+   */
+  info(fn, options = {}) {
+    return this.#call(fn, undefined, options, "GET", "info");
   }
 
   /**
@@ -99,18 +167,18 @@ export class SimilarityClient {
     return this.#call("cluster", body, options);
   }
 
-  async #call(fn, body, { requestId = randomUUID(), timeoutMs = this.timeoutMs, signal } = {}) {
+  async #call(fn, body, { requestId = randomUUID(), timeoutMs = this.timeoutMs, signal } = {}, method = "POST", path = "") {
     const deadline = AbortSignal.timeout(timeoutMs);
     const abort = signal ? AbortSignal.any([deadline, signal]) : deadline;
-    const call = { fn, requestId, attempts: 0 };
+    const call = { fn, requestId, attempts: 0, method, url: new URL(path, this.urls[fn]).href };
     let payload;
     try {
-      payload = JSON.stringify(body);
+      payload = method === "GET" ? null : JSON.stringify(body);
     } catch (error) {
       // A BigInt or a cycle: the caller's mistake, found before anything is sent.
       throw failure(call, `the request cannot be written as JSON: ${error.message}`, "invalid_request", { cause: error });
     }
-    if (typeof payload !== "string") {
+    if (method !== "GET" && typeof payload !== "string") {
       throw failure(call, "the request cannot be written as JSON", "invalid_request");
     }
     try {
@@ -126,14 +194,14 @@ export class SimilarityClient {
   async #attempts(call, payload, abort) {
     const headers = { "Content-Type": "application/json", "X-Request-Id": call.requestId };
     if (this.apiKey) headers["X-API-Key"] = this.apiKey;
-    const url = this.urls[call.fn];
+    const url = call.url;
     for (;;) {
       call.attempts += 1;
       const retriesLeft = call.attempts <= this.retries;
       let response;
       let text;
       try {
-        response = await this.fetch(url, { method: "POST", headers, body: payload, signal: abort });
+        response = await this.fetch(url, { method: call.method, headers, body: payload ?? undefined, signal: abort });
         // Inside the try: a connection closed in the middle of the body is a transport failure, retried.
         text = await response.text();
       } catch (error) {

@@ -66,6 +66,15 @@ class Artifact:
         return worst is not None and worst >= parity.get("floor", 1.0)
 
 
+def peek(folder: Path) -> dict[str, Any]:
+    """The provenance record as written, unchecked (for GET /info); {} if there is none or it is unreadable."""
+    try:
+        record: dict[str, Any] = json.loads((folder / PROVENANCE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record
+
+
 def verify(folder: Path) -> Artifact:
     """Check every file listed in the provenance against its sha256; raise ArtifactError on any difference."""
     record = folder / PROVENANCE_FILE

@@ -15,3 +15,7 @@ class Engine(Protocol):
     description: str  # library, version and precision, for logs and benchmarks
 
     def encode(self, texts: Sequence[str]) -> Matrix: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """The tokens the model reads for these texts (after truncation), special tokens included."""
+        ...

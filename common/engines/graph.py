@@ -82,6 +82,11 @@ class GraphEngine:
             vectors[batch] = self._infer(ids, mask)
         return vectors
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        if self._lower_case:
+            texts = [text.lower() for text in texts]
+        return sum(len(encoding.ids) for encoding in self._tokenizer.encode_batch(list(texts)))
+
     def _batches(self, lengths: Sequence[int]) -> Iterator[list[int]]:
         """Indices by token count, cut so each engine call pads little and stays within its token budget.
 

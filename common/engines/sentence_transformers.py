@@ -26,6 +26,9 @@ class SentenceTransformerEngine:
         self.dimensions = dimensions
         self.description = "sentence-transformers (torch) f32"
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        return int(self._model.tokenize(list(texts))["attention_mask"].sum())
+
     def encode(self, texts: Sequence[str]) -> Matrix:
         vectors = self._model.encode(
             list(texts), batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True

@@ -48,7 +48,7 @@ def handle(
         runtime = runtime or flask.current_app.config.get(RUNTIME_KEY) or get_runtime()
         limits = limits_for(function, runtime.settings)
         head = head_of(request)
-        screen(head, limits, runtime.settings.api_keys)
+        screen(head, function, limits, runtime.settings.api_keys)
         response = routes.service_route(request, runtime, function, schema, run, limits)
         if response is None:
             small = head.content_length is not None and head.content_length <= SMALL_BODY_BYTES
@@ -56,7 +56,7 @@ def handle(
             with runtime.admission.slot(small):
                 parsed = _parse(request, schema, limits)
                 model = getattr(parsed, "model", None) or runtime.settings.model
-                items = _count(parsed, limits)
+                items = _count(parsed, limits, lambda: runtime.models.get(model).dimensions)
                 response = json_response(200, run(parsed, runtime).to_json())
     except Exception as error:
         answer = error if isinstance(error, ApiError) else from_domain(error)
@@ -64,7 +64,7 @@ def handle(
             logger.exception("unexpected error", extra={"request_id": rid, "function": function})
             answer = ApiError(500, "internal", f"internal error; quote request id {rid}")
         error_type = answer.error_type
-        response = error_response(answer)
+        response = error_response(answer, request.path)
     response.headers["X-Request-Id"] = rid
     seconds = time.perf_counter() - started
     metrics.observe(function, response.status_code, error_type, seconds)
@@ -102,10 +102,10 @@ def _parse(request: flask.Request, schema: Any, limits: Limits) -> Any:
         raise _client_error(error) from None
 
 
-def _count(parsed: Any, limits: Limits) -> int | None:
+def _count(parsed: Any, limits: Limits, dimensions: Callable[[], int]) -> int | None:
     if not isinstance(parsed, Request):
         return None
-    items = parsed.item_count()
+    items = parsed.item_count(dimensions())
     if items > limits.items:
         raise ApiError(422, "too_many_items", f"at most {limits.items} items per request, found {items}")
     return items

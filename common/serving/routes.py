@@ -1,8 +1,9 @@
-"""The service routes beside each function's call: health and readiness (open), metrics and OpenAPI (keyed,
-by the screen before they get here)."""
+"""The service routes beside each function's call: health and readiness (open); metrics, info and OpenAPI
+(keyed, by the screen before they get here)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,10 +11,12 @@ from typing import Any
 import flask
 from pydantic import BaseModel
 
+from common import __version__
+from common.engines.artifact import peek
 from common.runtime import Runtime
 from common.serving import metrics, openapi
 from common.serving.errors import ApiError
-from common.serving.limits import Limits
+from common.serving.limits import MAX_TEXT_CHARS, Limits
 from common.serving.responses import json_response
 
 
@@ -28,6 +31,9 @@ def service_route(
     if path == "/metrics":
         _allow_get(request)
         return flask.Response(metrics.render(runtime), mimetype=metrics.CONTENT_TYPE)
+    if path == "/info":
+        _allow_get(request)
+        return json_response(200, json.dumps(info(runtime, function, limits)))
     if path == "/openapi.json":
         _allow_get(request)
         return json_response(
@@ -39,6 +45,29 @@ def service_route(
             ),
         )
     return None
+
+
+def info(runtime: Runtime, function: str, limits: Limits) -> dict[str, Any]:
+    """What a client configures itself from: models, their sizes and engines, limits, thresholds, version."""
+    settings = runtime.settings
+    loaded = {encoder.model_id: encoder for encoder in runtime.models.loaded()}
+    models = []
+    for name, folder in settings.model_dirs.items():
+        record, encoder = peek(folder), loaded.get(name)
+        dimensions = encoder.dimensions if encoder else record.get("dimensions")
+        model = {"id": name, "default": name == settings.model, "loaded": encoder is not None, "dimensions": dimensions}
+        model["max_tokens"] = record.get("max_seq_length")
+        model["engine"] = encoder.engine.description if encoder else f"{settings.backend} (not loaded yet)"
+        models.append(model)
+    return {
+        "service": "similarity-functions",
+        "version": __version__,
+        "function": function,
+        "models": models,
+        "limits": {**dataclasses.asdict(limits), "text_chars": MAX_TEXT_CHARS},
+        "encoding_formats": ["float", "base64"],
+        "thresholds": {"duplicate": settings.duplicate_threshold, "cluster": settings.cluster_threshold},
+    }
 
 
 def _allow_get(request: flask.Request) -> None:

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 
 import flask
 
+from common.serving import openai_api
 from common.serving.auth import authenticate
 from common.serving.errors import ApiError
 from common.serving.limits import Limits
 from common.serving.responses import JSON
 
 HEALTH_PATHS = ("/healthz", "/readyz")
-KEYED_SERVICE_PATHS = ("/metrics", "/openapi.json")
+KEYED_SERVICE_PATHS = ("/metrics", "/openapi.json", "/info")
+# Paths a function answers besides its own call at / (and the Node app's .../compute).
+FUNCTION_PATHS = {"embed": (openai_api.PATH,)}
 SHOWN_PATH_CHARS = 64
 # A client's request id is echoed and logged only if it is short and plain; otherwise it gets a new one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -50,7 +53,7 @@ def head_of(request: flask.Request) -> Head:
     )
 
 
-def screen(head: Head, limits: Limits, keys: Sequence[str]) -> None:
+def screen(head: Head, function: str, limits: Limits, keys: Sequence[str]) -> None:
     """Raise the ApiError a request gets from its head alone: key, path, method, media type, declared size."""
     path = head.path.rstrip("/")
     if path in HEALTH_PATHS:
@@ -60,7 +63,7 @@ def screen(head: Head, limits: Limits, keys: Sequence[str]) -> None:
         return
     shown = head.path if len(head.path) <= SHOWN_PATH_CHARS else head.path[:SHOWN_PATH_CHARS] + "…"
     # The existing Node app posts to a path ending in /compute.
-    if path and not path.endswith("/compute"):
+    if path and not path.endswith("/compute") and path not in FUNCTION_PATHS.get(function, ()):
         raise ApiError(404, "not_found", f"no such path {shown}; POST to /")
     if head.method != "POST":
         raise ApiError(405, "method_not_allowed", f"{shown} takes POST, not {head.method}", {"Allow": "POST"})

@@ -35,7 +35,7 @@ from common.config import Settings
 from common.serving import metrics
 from common.serving.errors import ApiError, ErrorType
 from common.serving.limits import Limits, limits_for
-from common.serving.responses import JSON
+from common.serving.responses import JSON, error_body
 from common.serving.screen import Head, media_type, request_id, screen, too_large
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def policy_for(function: str, settings: Settings) -> Policy:
     limits = limits_for(function, settings)
     return Policy(
         function=function,
-        screen=lambda head: screen(head, limits, settings.api_keys),
+        screen=lambda head: screen(head, function, limits, settings.api_keys),
         limits=limits,
         max_connections=settings.max_connections,
         idle_seconds=settings.idle_seconds,
@@ -189,7 +189,7 @@ class JsonErrorTask(ErrorTask):  # type: ignore[misc]
         answer = error.answer if isinstance(error, Refused) else _waitress_error(error.code)
         policy: Policy = self.channel.policy
         rid = request_id(self.request.headers.get("X_REQUEST_ID"), self.request.headers.get("X_VCAP_REQUEST_ID"))
-        body = answer.body().encode()
+        body = error_body(answer, getattr(self.request, "path", "") or "/").encode()
         self.status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
         self.response_headers.extend([("Content-Type", JSON), ("X-Request-Id", rid), *answer.headers.items()])
         if not getattr(self.request, "keep_open", False):

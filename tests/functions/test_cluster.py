@@ -3,11 +3,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from flask.testing import FlaskClient
 
 from common.runtime import Runtime
+from common.serving.limits import DEFAULTS
+from common.vectors import to_base64
 from tests.fakes import DIMENSIONS as D
 
 GOALS = [
@@ -98,3 +101,21 @@ def test_cluster_does_not_follow_a_chain_of_near_duplicates(cluster_client: Flas
     assert min(steps) >= threshold and float(vectors[0] @ vectors[-1]) < 0.5, (steps, threshold)
     clusters = _cluster(cluster_client, {"texts": CHAIN})["clusters"]
     assert not [c for c in clusters if {0, len(CHAIN) - 1} <= set(c["members"])], clusters
+
+
+def test_cluster_takes_10000_stored_vectors_as_base64_in_one_request(cluster_client: FlaskClient) -> None:
+    """Base64 float32 is ~10 MB where JSON would be ~40 MB and 3.8 million parsed floats: the item limit holds."""
+    vectors = np.random.default_rng(0).standard_normal((10_000, 384)).astype(np.float32)
+    vectors[1] = vectors[0] * 2  # one pair of duplicates, whatever their length
+    body = orjson.dumps({"embeddings": to_base64(vectors), "threshold": 0.99})
+    response = cluster_client.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text[:200]
+    assert response.json is not None and response.json["clusters"][0]["members"] == [0, 1]
+
+
+def test_cluster_counts_base64_vectors_against_the_item_limit(fake_cluster_client: FlaskClient) -> None:
+    packed = to_base64(np.ones((DEFAULTS["cluster"].items + 1, D), np.float32))
+    response = fake_cluster_client.post("/", json={"embeddings": packed})
+    body = response.json or {}
+    assert (response.status_code, body["error_type"]) == (422, "too_many_items"), response.text
+    assert f"found {DEFAULTS['cluster'].items + 1}" in body["error"]

@@ -7,6 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from common.runtime import Runtime
+from common.vectors import to_base64
 from tests.fakes import DIMENSIONS as D
 
 QUERY = "Improve family engagement through monthly parent workshops"
@@ -131,3 +132,21 @@ def test_compare_default_threshold_tells_duplicate_goals_from_different_ones(
 ) -> None:
     body = _post(compare_client, {"texts": list(pair)})
     assert bool(body["pairs"]) is duplicate, body
+
+
+def test_compare_takes_stored_vectors_as_base64_wherever_vectors_go(fake_compare_client: FlaskClient) -> None:
+    rows = np.random.default_rng(1).standard_normal((3, D)).astype(np.float32)
+    rows[1] = rows[0] * 3
+    as_lists = fake_compare_client.post("/", json={"embeddings": rows.tolist(), "threshold": 0.99}).json
+    packed = fake_compare_client.post("/", json={"embeddings": to_base64(rows), "threshold": 0.99}).json
+    assert as_lists is not None and packed is not None and [(p["i"], p["j"]) for p in packed["pairs"]] == [(0, 1)]
+    assert [(p["i"], p["j"]) for p in as_lists["pairs"]] == [(0, 1)]
+    candidates = [{"id": f"g{i}", "embedding": to_base64(rows[i : i + 1])} for i in (1, 2)]
+    query = fake_compare_client.post("/", json={"query_embedding": to_base64(rows[:1]), "candidates": candidates})
+    assert query.json is not None and query.json["matches"][0]["id"] == "g1", query.text
+
+
+def test_compare_refuses_base64_that_is_not_whole_vectors(fake_compare_client: FlaskClient) -> None:
+    response = fake_compare_client.post("/", json={"embeddings": to_base64(np.ones(D + 1, np.float32))})
+    body = response.json or {}
+    assert (response.status_code, body["error_type"]) == (422, "invalid_vector"), response.text

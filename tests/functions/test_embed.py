@@ -6,6 +6,7 @@ from flask.testing import FlaskClient
 
 from common.runtime import Runtime
 from common.serving.limits import DEFAULTS
+from common.vectors import from_base64
 
 GOALS = [
     "Improve family engagement through monthly parent workshops",
@@ -69,3 +70,11 @@ def test_embed_rejects_bad_requests(fake_embed_client: FlaskClient, body: object
     response = fake_embed_client.post("/", json=body)
     assert response.status_code == status and response.json is not None, response.text
     assert response.json["error_type"] == error_type, response.text
+
+
+def test_embed_answers_base64_float32_rows_on_request(fake_embed_client: FlaskClient) -> None:
+    floats = fake_embed_client.post("/", json={"texts": GOALS}).json
+    packed = fake_embed_client.post("/", json={"texts": GOALS, "encoding_format": "base64"}).json
+    assert floats is not None and packed is not None and isinstance(packed["embeddings"], str)
+    decoded = from_base64(packed["embeddings"], packed["dimensions"], "embeddings")
+    np.testing.assert_array_equal(decoded, np.array(floats["embeddings"], np.float32))

@@ -25,7 +25,7 @@ SENTINEL = "SENTINEL-7f3a-do-not-log"
 class EchoRequest(Request):
     texts: Annotated[list[Text], NonEmpty]
 
-    def item_count(self) -> int:
+    def item_count(self, dimensions: int) -> int:
         return len(self.texts)
 
 

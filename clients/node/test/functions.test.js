@@ -1,42 +1,12 @@
 // The client against the three functions started locally on the real model (needs `make install` first).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 
-import { SimilarityClient } from "../index.js";
+import { SimilarityClient, decodeVectors, encodeVectors } from "../index.js";
+import { KEY, start } from "./servers.js";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PYTHON = process.env.SIMFN_PYTHON ?? `${ROOT}.venv/bin/python`;
-const KEY = "node-test-key";
 const servers = {};
 let client;
-
-async function freePort() {
-  const probe = createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function start(fn) {
-  const port = await freePort();
-  const child = spawn(PYTHON, ["-m", "common.server", fn, "--host", "127.0.0.1", "--port", String(port)], {
-    cwd: ROOT,
-    env: { ...process.env, HF_HUB_OFFLINE: "1", SIMFN_API_KEYS: KEY },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}/`;
-  for (const started = Date.now(); Date.now() - started < 60_000; ) {
-    if (child.exitCode !== null) throw new Error(`${fn} exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}readyz`).then((r) => r.ok, () => false);
-    if (ready) return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${fn} was not ready within 60 s`);
-}
 
 before(async () => {
   for (const fn of ["embed", "compare", "cluster"]) servers[fn] = await start(fn);
@@ -46,6 +16,16 @@ before(async () => {
 
 after(() => {
   for (const { child } of Object.values(servers)) child.kill("SIGKILL");
+});
+
+test("info tells each function's model, dimensions, limits and version", async () => {
+  for (const fn of ["embed", "compare", "cluster"]) {
+    const info = await client.info(fn);
+    assert.equal(info.function, fn);
+    assert.equal(info.models[0].id, "all-MiniLM-L6-v2");
+    assert.equal(info.models[0].dimensions, 384);
+    assert.ok(info.limits.items > 0 && info.version, JSON.stringify(info));
+  }
 });
 
 const GOALS = [
@@ -72,6 +52,22 @@ test("compare ranks the paraphrase above the other goal", async () => {
 
 test("cluster groups the two paraphrases", async () => {
   const { clusters } = await client.cluster({ texts: GOALS, threshold: 0.7 });
+  assert.deepEqual(clusters.map((cluster) => cluster.members), [[0, 1]]);
+});
+
+test("base64 vectors from embed equal the JSON ones and round-trip through compare and cluster", async () => {
+  const json = await client.embed(GOALS);
+  const compact = await client.embed(GOALS, { encoding: "base64" });
+  assert.ok(compact.embeddings[0] instanceof Float32Array);
+  assert.deepEqual(compact.embeddings.map((row) => Array.from(row)), json.embeddings.map((row) => Array.from(Float32Array.from(row))));
+  assert.deepEqual(decodeVectors(encodeVectors(compact.embeddings), 384), compact.embeddings);
+  const packed = encodeVectors(compact.embeddings);
+  const { pairs } = await client.compare({ embeddings: packed, threshold: 0.7 });
+  assert.deepEqual(pairs.map(({ i, j }) => [i, j]), [[0, 1]]);
+  const stored = compact.embeddings.slice(1).map((row, index) => ({ id: index + 1, embedding: encodeVectors([row]) }));
+  const { matches } = await client.compare({ query_embedding: encodeVectors([compact.embeddings[0]]), candidates: stored });
+  assert.equal(matches[0].id, 1);
+  const { clusters } = await client.cluster({ embeddings: packed, threshold: 0.7 });
   assert.deepEqual(clusters.map((cluster) => cluster.members), [[0, 1]]);
 });
 
