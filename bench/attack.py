@@ -31,7 +31,7 @@ from bench.client import Answer, Client
 from bench.launch import FIRST, KEY, Instance, instance, rss_mb
 from bench.texts import goal_texts
 from common.config import PROJECT_ROOT
-from common.vectors import Matrix, normalize
+from common.vectors import Matrix, normalize, to_base64
 from tools.machine import describe
 
 SAMPLE_SECONDS = 0.02
@@ -118,6 +118,30 @@ def _posts(body: bytes, times: int = 1, at_once: int = 1, headers: dict[str, str
         shares = [times // at_once + (index < times % at_once) for index in range(at_once)]
         with ThreadPoolExecutor(at_once) as pool:
             return [answer for answers in pool.map(client, shares) for answer in answers]
+
+    return run
+
+
+def _beside(main: Run, small: bytes, clients: int = 16) -> Run:
+    """`main` while `clients` clients post `small` back to back until it is done; every answer counts."""
+
+    def run(target: Instance) -> list[Answer]:
+        done = threading.Event()
+
+        def client() -> list[Answer]:
+            with Client(target.port) as connection:
+                answers = []
+                while not done.is_set():
+                    answers.append(connection.post(small, KEY))
+                return answers
+
+        with ThreadPoolExecutor(clients) as pool:
+            futures = [pool.submit(client) for _ in range(clients)]
+            try:
+                answers = main(target)
+            finally:
+                done.set()
+            return answers + [answer for future in futures for answer in future.result()]
 
     return run
 
@@ -226,6 +250,14 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
             f"{1000 // scale} ordinary requests (8 new goals each)",
             _in_order([_json({"texts": goal_texts(8, seed=1000 + r)}) for r in range(1000 // scale)]),
         )
+        yield Case(
+            f"{800 // scale} one-goal requests, 16 at once (the small requests' slots and batching)",
+            _posts(_json({"texts": [goal]}), times=800 // scale, at_once=16),
+        )
+        yield Case(
+            "2 of the largest at once, beside 16 one-goal clients",
+            _beside(_posts(_json({"texts": _long_texts(240, 8192, 8)}), times=2, at_once=2), _json({"texts": [goal]})),
+        )
         yield Case("twelve 4 MB bodies without the key", _posts(b" " * 4_000_000, times=12, at_once=4, headers={}))
     elif function == "compare":
         same = _json({"texts": [goal] * 5_000, "threshold": -1})
@@ -234,11 +266,22 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
         query = _largest(
             lambda n: {"query": goal, "candidates": [{"id": i, "embedding": v} for i, v in enumerate(vectors[:n])]}
         )
-        yield Case("2 at once: a query against stored vectors (the most in 2 MB)", _posts(query, times=2, at_once=2))
+        yield Case(
+            "2 at once: a query against stored JSON vectors (the most in 2 MB)", _posts(query, times=2, at_once=2)
+        )
+        packed_query = _json(
+            {
+                "query": goal,
+                "candidates": [{"id": i, "embedding": to_base64(v[None])} for i, v in enumerate(vectors)] * 10,
+            }
+        )
+        yield Case("2 at once: a query against 5,000 stored base64 vectors", _posts(packed_query, times=2, at_once=2))
         yield Case(
             f"2 at once: all pairs of {5000 // scale} distinct goals at 0.99",
             _posts(_json({"texts": goal_texts(5000 // scale, 4), "threshold": 0.99}), times=2, at_once=2),
         )
+        packed = orjson.dumps({"embeddings": to_base64(_unit_vectors(5000, 9)), "threshold": 0.99})
+        yield Case("2 at once: all pairs of 5,000 stored vectors as base64", _posts(packed, times=2, at_once=2))
         yield Case("twelve 4 MB bodies without the key", _posts(b" " * 4_000_000, times=12, at_once=4, headers={}))
     else:
         copies = _json({"texts": [goal] * 10_000})
@@ -260,6 +303,10 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
             "4,000 stored vectors as embed writes them (20 MB, the most under the limits)",
             _posts(_json({"embeddings": _unit_vectors(4000, 5)})),
         )
+        base64_vectors = orjson.dumps({"embeddings": to_base64(_unit_vectors(10_000, 11))})
+        yield Case("10,000 stored vectors as base64 (the item limit; 20 MB)", _posts(base64_vectors))
+        too_many = orjson.dumps({"embeddings": to_base64(np.ones((15_000, 384), np.float32))})
+        yield Case("15,000 vectors as base64 (31 MB: under the body limit, over the items)", _posts(too_many))
         worst_texts = _json({"texts": _long_texts(3900, 8191, 6, tail="😀"), "model": "no-such-model"})
         yield Case("32 MB of 8,191-character non-ASCII texts (parsed, then unknown_model)", _posts(worst_texts))
         yield Case("twelve 127 MB bodies without the key", _posts(b" " * 127_000_000, times=12, at_once=4, headers={}))

@@ -1,21 +1,26 @@
-"""Engines side by side, in one run: cold start, memory and batch-32 throughput, in-process and over HTTP.
+"""Engines side by side, in one run: cold start, memory, throughput against the machine's ceiling, one text.
 
-python -m bench.engines [--backends openvino onnxruntime sentence-transformers] [--out reports/engines.json]
+python -m bench.engines [--backends onnxruntime openvino sentence-transformers] [--precisions f32 bf16]
+    [--goals PATH_TO_goals.csv] [--out reports/engines.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from bench.ceiling import Ceiling, measure
 from bench.client import Client
 from bench.launch import KEY, instance, rss_mb
-from bench.texts import goal_texts
+from bench.texts import goal_texts, real_goals
 from common.config import PROJECT_ROOT, Settings
+from common.engines.artifact import verify
 from common.models import load_engine
 from tools.machine import describe
 
@@ -23,55 +28,103 @@ BATCH = 32
 REPEATS = 3
 
 
-def over_http(backend: str) -> dict[str, float]:
-    with instance("embed", env={"SIMFN_BACKEND": backend}) as target, Client(target.port) as client:
-        rss_loaded = rss_mb(target.pid)
-        rates = []
-        for repeat in range(REPEATS):
-            texts = goal_texts(20 * BATCH, seed=100 + repeat)
-            began = time.perf_counter()
-            for start in range(0, len(texts), BATCH):
-                assert client.post({"texts": texts[start : start + BATCH]}, KEY).status == 200
-            rates.append(len(texts) / (time.perf_counter() - began))
-    return {
-        "cold_start_s": target.cold_start_s,
-        "rss_after_load_mb": rss_loaded,
-        "http_per_s": statistics.median(rates),
-    }
+@dataclass(frozen=True)
+class Row:
+    backend: str
+    engine: str
+    cold_start_s: float
+    rss_after_load_mb: float
+    in_process_per_s: float  # goal-like texts, batch 32
+    goals_per_s: float | None  # real goals, batch 32
+    http_per_s: float
+    single_ms: float  # one text in-process, p50
 
 
-def in_process(backend: str) -> dict[str, Any]:
-    settings = Settings.from_environ({"SIMFN_BACKEND": backend})
-    engine = load_engine(settings.model_dirs[settings.model], settings)
-    engine.encode(["warm-up"])
+def _rate(encode: Callable[[list[str]], object], texts: Callable[[int], list[str]]) -> float:
     rates = []
     for repeat in range(REPEATS):
-        texts = goal_texts(20 * BATCH, seed=repeat)
+        batch_texts = texts(repeat)
         began = time.perf_counter()
-        for start in range(0, len(texts), BATCH):
-            engine.encode(texts[start : start + BATCH])
-        rates.append(len(texts) / (time.perf_counter() - began))
-    return {"in_process_per_s": statistics.median(rates), "engine": engine.description}
+        for start in range(0, len(batch_texts), BATCH):
+            encode(batch_texts[start : start + BATCH])
+        rates.append(len(batch_texts) / (time.perf_counter() - began))
+    return statistics.median(rates)
+
+
+def row(backend: str, precision: str, goals: Path | None) -> Row:
+    env = {"SIMFN_BACKEND": backend, "SIMFN_PRECISION": precision}
+    with instance("embed", env=env) as target, Client(target.port) as client:
+        rss_loaded = rss_mb(target.pid)
+
+        def post(texts: list[str]) -> None:
+            answer = client.post({"texts": texts}, KEY)
+            if answer.status != 200:
+                raise RuntimeError(f"embed answered {answer.kind}")
+
+        http = _rate(post, lambda r: goal_texts(20 * BATCH, seed=100 + r))
+    settings = Settings.from_environ(env)
+    engine = load_engine(settings.model_dirs[settings.model], settings)
+    engine.encode(["warm-up"])
+    single = []
+    for text in goal_texts(200, seed=3):
+        began = time.perf_counter()
+        engine.encode([text])
+        single.append(time.perf_counter() - began)
+    return Row(
+        backend=backend,
+        engine=engine.description,
+        cold_start_s=target.cold_start_s,
+        rss_after_load_mb=rss_loaded,
+        in_process_per_s=_rate(engine.encode, lambda r: goal_texts(20 * BATCH, seed=r)),
+        goals_per_s=_rate(engine.encode, lambda r: real_goals(goals, 640, seed=50 + r)) if goals else None,
+        http_per_s=http,
+        single_ms=statistics.median(single) * 1000,
+    )
+
+
+def render(rows: list[Row], ceiling: Ceiling, goals_ceiling: Ceiling | None) -> str:
+    lines = [
+        f"# Engines, {time.strftime('%Y-%m-%d %H:%M')} on {describe()}; batch {BATCH}, median of {REPEATS}",
+        "",
+        ceiling.render("goal-like texts"),
+        goals_ceiling.render("the real goals") if goals_ceiling else "",
+        "",
+        "| backend | engine | cold start s | RSS after load MB | in-process texts/s (% of ceiling) "
+        "| real goals texts/s (%) | HTTP texts/s (%) | one text ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        precision = r.engine.rsplit(" ", 1)[-1] if r.engine.rsplit(" ", 1)[-1] in ceiling.gflops else "f32"
+        goal_cell = "-"
+        if r.goals_per_s is not None and goals_ceiling is not None:
+            goal_cell = f"{r.goals_per_s:.0f} ({goals_ceiling.percent(r.goals_per_s, precision):.0f} %)"
+        lines.append(
+            f"| {r.backend} | {r.engine} | {r.cold_start_s:.2f} | {r.rss_after_load_mb:.0f} "
+            f"| {r.in_process_per_s:.0f} ({ceiling.percent(r.in_process_per_s, precision):.0f} %) | {goal_cell} "
+            f"| {r.http_per_s:.0f} ({ceiling.percent(r.http_per_s, precision):.0f} %) | {r.single_ms:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="+", default=["sentence-transformers", "onnxruntime", "openvino"])
+    parser.add_argument("--backends", nargs="+", default=["onnxruntime", "openvino"])
+    parser.add_argument("--precisions", nargs="+", default=["f32", "bf16"], help="OpenVINO's, where the CPU has it")
+    parser.add_argument("--goals", type=Path, help="a CSV with a `goal` column: real goals of mixed length")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "engines.json")
     args = parser.parse_args()
-    results: dict[str, dict[str, Any]] = {}
+    settings = Settings.from_environ()
+    artifact = verify(settings.model_dirs[settings.model])
+    ceiling = measure(artifact, goal_texts(20 * BATCH, seed=0))
+    goals_ceiling = measure(artifact, real_goals(args.goals, 640, seed=50)) if args.goals else None
+    rows = []
     for backend in args.backends:
-        results[backend] = {**over_http(backend), **in_process(backend)}
-    print(f"# Engines, {time.strftime('%Y-%m-%d %H:%M')} on {describe()}; batch {BATCH}, median of {REPEATS}\n")
-    print("| backend | engine | cold start s | RSS after load MB | in-process texts/s | HTTP texts/s |")
-    print("|---|---|---|---|---|---|")
-    for backend, r in results.items():
-        print(
-            f"| {backend} | {r['engine']} | {r['cold_start_s']:.2f} | {r['rss_after_load_mb']:.0f} "
-            f"| {r['in_process_per_s']:.0f} | {r['http_per_s']:.0f} |"
-        )
+        precisions = [p for p in args.precisions if p in ceiling.gflops] if backend == "openvino" else ["auto"]
+        rows += [row(backend, precision, args.goals) for precision in precisions]
+    print(render(rows, ceiling, goals_ceiling))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": describe(), "batch": BATCH, "results": results}, indent=2))
+    results = {"machine": describe(), "batch": BATCH, "rows": [dataclasses.asdict(r) for r in rows]}
+    args.out.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
