@@ -57,7 +57,7 @@ def test_cfignore_uploads_what_a_function_needs_and_nothing_else() -> None:
     upload = _upload()
     needed = ["requirements.txt", "runtime.txt", "common/server.py", "functions/embed.py", *ARTIFACT]
     assert set(needed) <= set(upload), sorted(set(needed) - set(upload))
-    # vendor/: the wheels for offline staging, when `make vendor` made them (tests/test_vendor.py).
+    # vendor/: the wheels for offline staging, when `make vendor` made them (tests/test_requirements.py).
     allowed = ("common/", "functions/", "models/", "vendor/", "requirements.txt", "runtime.txt")
     assert not [path for path in upload if not path.startswith(allowed) or "__pycache__" in path]
     # The app bits without the wheels, which the buildpack installs and does not keep in the droplet.

