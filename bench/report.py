@@ -444,7 +444,7 @@ def render(report: Report) -> str:
         peer = report.infinity
         lines += [
             f"| infinity-emb over HTTP | {peer.versions} | | | {peer.per_s_batch_32:.0f} | "
-            f"{report.ceiling.percent(peer.per_s_batch_32):.0f} % (f32) | | "
+            f"| {report.ceiling.percent(peer.per_s_batch_32):.0f} % (f32) | | "
             f"| {peer.single.p50_ms:.1f} / {peer.single.p95_ms:.1f} |",
             "",
             f"infinity-emb: cold start {peer.cold_start_s:.1f} s, RSS {peer.rss_mb:.0f} MB.",
