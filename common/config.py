@@ -167,7 +167,8 @@ class Settings:
         32,
         "SIMFN_BATCH_SIZE",
         whole(1),
-        "texts per engine call (texts are sorted by length first, so batches carry little padding)",
+        "most texts per engine call (calls are cut from token counts, so they carry little padding), and the "
+        "most merged from concurrent small requests",
     )
     engine_threads: int = _setting(
         0, "SIMFN_ENGINE_THREADS", whole(0), "engine threads; `0` lets the engine use every core"

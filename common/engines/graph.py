@@ -58,6 +58,8 @@ class GraphEngine:
         # Each engine call is padded here, to its own longest text (see _batches).
         self._pad_id = tokenizer.padding["pad_id"] if tokenizer.padding else 0
         tokenizer.no_padding()
+        # Rounded widths never pass the model's length (e.g. XLM-R's 514 positions).
+        self._max_width = tokenizer.truncation["max_length"] if tokenizer.truncation else None
         self._tokenizer = tokenizer
         self._infer = infer
         self._batch_size = batch_size
@@ -70,7 +72,7 @@ class GraphEngine:
         tokens = self._tokenize(texts)
         lengths = [len(row) for row in tokens]
         for batch in self._batches(lengths):
-            width = -(-lengths[batch[-1]] // WIDTH_STEP) * WIDTH_STEP
+            width = min(-(-lengths[batch[-1]] // WIDTH_STEP) * WIDTH_STEP, self._max_width or 1 << 30)
             ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, index in enumerate(batch):

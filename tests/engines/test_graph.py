@@ -68,3 +68,14 @@ def test_graph_engine_pads_each_call_little_and_masks_only_the_padding() -> None
         assert rows == 1 or rows * longest <= MAX_PADDING * mask.sum(), (rows, longest, int(mask.sum()))
         assert (ids[mask == 0] == tokenizer.token_to_id("[PAD]")).all()
     assert len(calls) < len(texts) // 4, "texts of similar length should share calls"
+
+
+def test_graph_engine_never_pads_past_the_models_length() -> None:
+    widths: list[int] = []
+
+    def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
+        widths.append(ids.shape[1])
+        return np.zeros((len(ids), 2), dtype=np.float32)
+
+    GraphEngine(load_tokenizer(_tokenizer_path(), 13), infer, 2, 32, "t").encode(["word " * 40])
+    assert widths == [13]  # 13 tokens would round up to 16: past the positions a model of length 13 has
