@@ -17,8 +17,9 @@ TokenIds = NDArray[np.int64]
 Infer = Callable[[TokenIds, TokenIds], Matrix]
 # At most this many tokens (padding included) per engine call: a batch of long texts is split, which bounds
 # the engine's buffers without changing any vector. Each infer request keeps its largest call's buffers:
-# measured with OpenVINO bf16, +17 MB at 1,024 tokens, +40 MB at 2,048, +77 MB at 4,096.
-MAX_BATCH_TOKENS = 1024
+# measured with OpenVINO bf16, +17 MB at 1,024 tokens, +40 MB at 2,048, +77 MB at 4,096. 768 (three texts of
+# 256 tokens, or 32 goals): embed 8 MB lower than at 1,024 with 16 small clients beside two of its largest requests.
+MAX_BATCH_TOKENS = 768
 # An engine call's padded size may be at most this multiple of its real tokens. Measured on real goals
 # (bench.report --goals): 1.25 beat both 1.125 (more, smaller calls) and no bound (more padding).
 MAX_PADDING = 1.25

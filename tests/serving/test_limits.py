@@ -4,15 +4,17 @@ import numpy as np
 import orjson
 
 from common.serving.limits import DEFAULTS, Limits, json_values_at_most, limits_for
+from common.vectors import to_base64
 from tests.fakes import fake_settings
 
 
-def test_cluster_limits_take_4000_stored_vectors_as_embed_writes_them() -> None:
-    vectors = np.random.default_rng(0).standard_normal((4_000, 384)).astype(np.float32)
+def test_cluster_limits_take_3000_json_vectors_as_embed_writes_them_and_10000_as_base64() -> None:
+    vectors = np.random.default_rng(0).standard_normal((10_000, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    body = orjson.dumps({"embeddings": vectors}, option=orjson.OPT_SERIALIZE_NUMPY)
+    body = orjson.dumps({"embeddings": vectors[:3_000]}, option=orjson.OPT_SERIALIZE_NUMPY)
     limits = DEFAULTS["cluster"]
     assert len(body) <= limits.body_bytes and json_values_at_most(body) <= limits.json_values, len(body)
+    assert len(orjson.dumps({"embeddings": to_base64(vectors)})) <= limits.body_bytes
 
 
 def _values(value: object) -> int:
