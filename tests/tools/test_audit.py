@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+from unittest import mock
 
-from tools.audit import findings, pins, write_sbom
+from tools.audit import audit, findings, pins, write_sbom
 
 
 def test_findings_separate_vulnerable_from_unaudited_packages() -> None:
@@ -26,3 +28,14 @@ def test_the_sbom_lists_every_pinned_production_package(tmp_path: Path) -> None:
     sbom = json.loads(out.read_text())
     assert sbom["bomFormat"] == "CycloneDX"
     assert {c["purl"] for c in sbom["components"]} >= {"pkg:pypi/waitress@3.0.2", "pkg:pypi/onnxruntime@1.31.1"}
+
+
+def test_an_unreachable_vulnerability_service_leaves_every_package_unaudited(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# pinned\nwaitress==3.0.2\nnumpy==2.4.6\n")
+    failing = subprocess.CompletedProcess([], 2, stdout="", stderr="Traceback ...\nSSLError: no route to pypi.org\n")
+    with mock.patch("tools.audit.subprocess.run", return_value=failing):
+        vulnerable, unaudited = audit(requirements)
+    assert vulnerable == []
+    assert [(f.package, f.version) for f in unaudited] == [("waitress", "3.0.2"), ("numpy", "2.4.6")]
+    assert "SSLError" in unaudited[0].detail
