@@ -61,8 +61,8 @@ def unit_rows(rows: Vectors, dimensions: int, field: str) -> Matrix:
     rows: a list of vectors (each JSON numbers or one base64 vector), or one base64 string of whole rows.
     """
     if isinstance(rows, str):
-        return _unit(from_base64(rows, dimensions, field), field)
-    parts = []
+        return _unit_in_place(from_base64(rows, dimensions, field).copy(), field)
+    parts: list[Sequence[float] | Matrix] = []
     for index, row in enumerate(rows):
         if isinstance(row, str):
             decoded = from_base64(row, dimensions, f"{field}[{index}]")
@@ -73,8 +73,25 @@ def unit_rows(rows: Vectors, dimensions: int, field: str) -> Matrix:
             raise InvalidVectorError(f"{field}[{index}] has {len(row)} values, expected {dimensions}")
         else:
             parts.append(row)
+    if all(isinstance(row, str) for row in rows):  # one base64 vector each: float32 already
+        return _unit_in_place(np.array(parts, dtype=np.float32).reshape(len(parts), dimensions), field)
     # float64 until normalized: values beyond float32's range must not turn into inf or 0.
     return _unit(np.asarray(parts, dtype=np.float64).reshape(len(parts), dimensions), field)
+
+
+def _unit_in_place(matrix: Matrix, field: str) -> Matrix:
+    """float32 rows scaled to unit length in place: one copy of the matrix at most, not normalize's four.
+
+    The largest base64 request (5,000 vectors into compare, two at once) peaked within 2 MB of its quota
+    through normalize's temporaries.
+    """
+    peaks = np.maximum(matrix.max(axis=1), -matrix.min(axis=1))[:, None]
+    zero = np.flatnonzero(peaks[:, 0] == 0)
+    if len(zero):
+        raise InvalidVectorError(f"{field}[{zero[0]}] is all zeros and has no direction")
+    matrix /= peaks  # as normalize does: squares of scaled values cannot overflow
+    matrix /= np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]
+    return matrix
 
 
 def _unit(matrix: NDArray[np.floating], field: str) -> Matrix:
