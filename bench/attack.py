@@ -297,18 +297,18 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
         # After the distinct goals: the largest parses start from a warm engine and a full cache (the worst order).
         zeros = b'{"embeddings":[' + b",".join([b"[" + b",".join([b"0"] * 4096) + b"]"] * 7800) + b"]}"
         yield Case("a 64 MB body of 4,096-number zero vectors", _posts(zeros))
-        admitted = b'{"embeddings":[' + b",".join([b"[" + b",".join([b"0"] * 4096) + b"]"] * 290) + b"]}"
-        yield Case("1.2 M JSON values: 4,096-number zero vectors under the limits", _posts(admitted))
+        admitted = b'{"embeddings":[' + b",".join([b"[" + b",".join([b"0"] * 4096) + b"]"] * 240) + b"]}"
+        yield Case("1 M JSON values: 4,096-number zero vectors under the limits", _posts(admitted))
         yield Case(
-            "3,000 stored vectors as embed writes them (14 MB, the most under the limits)",
-            _posts(_json({"embeddings": _unit_vectors(3000, 5)})),
+            "2,500 stored vectors as embed writes them (12 MB, the most under the limits)",
+            _posts(_json({"embeddings": _unit_vectors(2500, 5)})),
         )
         base64_vectors = orjson.dumps({"embeddings": to_base64(_unit_vectors(10_000, 11))})
         yield Case("10,000 stored vectors as base64 (the item limit; 20 MB)", _posts(base64_vectors))
-        too_many = orjson.dumps({"embeddings": to_base64(np.ones((11_000, 384), np.float32))})
-        yield Case("11,000 vectors as base64 (22.5 MB: under the body limit, over the items)", _posts(too_many))
-        worst_texts = _json({"texts": _long_texts(2900, 8191, 6, tail="😀"), "model": "no-such-model"})
-        yield Case("24 MB of 8,191-character non-ASCII texts (parsed, then unknown_model)", _posts(worst_texts))
+        too_many = orjson.dumps({"embeddings": to_base64(np.ones((10_200, 384), np.float32))})
+        yield Case("10,200 vectors as base64 (20.9 MB: under the body limit, over the items)", _posts(too_many))
+        worst_texts = _json({"texts": _long_texts(2500, 8191, 6, tail="😀"), "model": "no-such-model"})
+        yield Case("21 MB of 8,191-character non-ASCII texts (parsed, then unknown_model)", _posts(worst_texts))
         yield Case("twelve 127 MB bodies without the key", _posts(b" " * 127_000_000, times=12, at_once=4, headers={}))
     yield Case("1,000 idle connections for 5 s", _connections(function, 1000, 5, trickle=False))
     yield Case(

@@ -1,6 +1,6 @@
 """Stored vectors into cluster as JSON numbers and as base64 float32: bytes, seconds, the server's peak memory.
 
-python -m bench.vector_formats [--counts 3000 5000 10000] [--repeats 3]
+python -m bench.vector_formats [--counts 2500 5000 10000] [--repeats 3]
 
 Each form and count gets a fresh cluster instance (production command, vars/prod.yml), so each peak RSS is its
 own; JSON is written as embed writes it (each float32 in its shortest form). Bodies over the limits are
@@ -52,7 +52,7 @@ def measure(form: str, count: int, repeats: int) -> Measured:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[3000, 5000, 10_000])
+    parser.add_argument("--counts", type=int, nargs="+", default=[2500, 5000, 10_000])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     rows = [measure(form, count, args.repeats) for count in args.counts for form in ("json", "base64")]

@@ -30,12 +30,12 @@ class Limits:
 # Items: texts for embed; candidates or all-pairs texts for compare; texts, items or vectors for cluster.
 # compare's body fits its 5,000 items as stored base64 vectors (10.3 MB at 384 dimensions); cluster's, 10,000.
 # JSON values bound parsing memory by construction (~65 bytes each): embed 4 MB, compare 17 MB, cluster 104 MB.
-# cluster's values fit 3,000 stored 384-d vectors as JSON (~78 MB to parse; more go as base64); 10,000 goals
+# cluster's values fit 2,500 stored 384-d vectors as JSON (~65 MB to parse; more go as base64); 10,000 goals
 # need ~50,000. Its body fits those vectors as embed writes them (~12 bytes a number) or 10,000 long goals.
 DEFAULTS = {
     "embed": Limits(items=256, body_bytes=2_000_000, json_values=65_536),
     "compare": Limits(items=5_000, body_bytes=12_000_000, json_values=262_144),
-    "cluster": Limits(items=10_000, body_bytes=24_000_000, json_values=1_200_000),
+    "cluster": Limits(items=10_000, body_bytes=21_000_000, json_values=1_000_000),
 }
 FALLBACK = DEFAULTS["embed"]
 

@@ -8,10 +8,10 @@ from common.vectors import to_base64
 from tests.fakes import fake_settings
 
 
-def test_cluster_limits_take_3000_json_vectors_as_embed_writes_them_and_10000_as_base64() -> None:
+def test_cluster_limits_take_2500_json_vectors_as_embed_writes_them_and_10000_as_base64() -> None:
     vectors = np.random.default_rng(0).standard_normal((10_000, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    body = orjson.dumps({"embeddings": vectors[:3_000]}, option=orjson.OPT_SERIALIZE_NUMPY)
+    body = orjson.dumps({"embeddings": vectors[:2_500]}, option=orjson.OPT_SERIALIZE_NUMPY)
     limits = DEFAULTS["cluster"]
     assert len(body) <= limits.body_bytes and json_values_at_most(body) <= limits.json_values, len(body)
     assert len(orjson.dumps({"embeddings": to_base64(vectors)})) <= limits.body_bytes
