@@ -11,13 +11,13 @@ import dataclasses
 import json
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.ceiling import Ceiling, measure
 from bench.client import Client
 from bench.launch import KEY, instance, rss_mb
+from bench.report import throughput
 from bench.texts import goal_texts, real_goals
 from common.config import PROJECT_ROOT, Settings
 from common.engines.artifact import verify
@@ -40,17 +40,6 @@ class Row:
     single_ms: float  # one text in-process, p50
 
 
-def _rate(encode: Callable[[list[str]], object], texts: Callable[[int], list[str]]) -> float:
-    rates = []
-    for repeat in range(REPEATS):
-        batch_texts = texts(repeat)
-        began = time.perf_counter()
-        for start in range(0, len(batch_texts), BATCH):
-            encode(batch_texts[start : start + BATCH])
-        rates.append(len(batch_texts) / (time.perf_counter() - began))
-    return statistics.median(rates)
-
-
 def row(backend: str, precision: str, goals: Path | None) -> Row:
     env = {"SIMFN_BACKEND": backend, "SIMFN_PRECISION": precision}
     with instance("embed", env=env) as target, Client(target.port) as client:
@@ -61,7 +50,7 @@ def row(backend: str, precision: str, goals: Path | None) -> Row:
             if answer.status != 200:
                 raise RuntimeError(f"embed answered {answer.kind}")
 
-        http = _rate(post, lambda r: goal_texts(20 * BATCH, seed=100 + r))
+        http = throughput(post, BATCH, REPEATS, lambda r: goal_texts(20 * BATCH, seed=100 + r))
     settings = Settings.from_environ(env)
     engine = load_engine(settings.model_dirs[settings.model], settings)
     engine.encode(["warm-up"])
@@ -75,8 +64,10 @@ def row(backend: str, precision: str, goals: Path | None) -> Row:
         engine=engine.description,
         cold_start_s=target.cold_start_s,
         rss_after_load_mb=rss_loaded,
-        in_process_per_s=_rate(engine.encode, lambda r: goal_texts(20 * BATCH, seed=r)),
-        goals_per_s=_rate(engine.encode, lambda r: real_goals(goals, 640, seed=50 + r)) if goals else None,
+        in_process_per_s=throughput(engine.encode, BATCH, REPEATS, lambda r: goal_texts(20 * BATCH, seed=r)),
+        goals_per_s=throughput(engine.encode, BATCH, REPEATS, lambda r: real_goals(goals, 640, seed=50 + r))
+        if goals
+        else None,
         http_per_s=http,
         single_ms=statistics.median(single) * 1000,
     )

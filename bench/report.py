@@ -143,7 +143,7 @@ class Client(KeptAliveClient):
         return seconds
 
 
-def _throughput(encode: Encode, batch: int, repeats: int, texts: Callable[[int], list[str]]) -> float:
+def throughput(encode: Encode, batch: int, repeats: int, texts: Callable[[int], list[str]]) -> float:
     """Texts per second encoding the texts of each repeat in batches, median of repeats."""
     runs, total = [], 0
     for repeat in range(repeats):
@@ -179,12 +179,12 @@ def encoding(engine: str, encode: Encode, repeats: int, goals: Path | None, batc
     """The figures every way of encoding gets; distinct seeds, so no cache helps."""
     goal_rate = None
     if goals is not None:
-        goal_rate = _throughput(encode, SHORT_BATCH, repeats, lambda repeat: real_goals(goals, 640, seed=50 + repeat))
+        goal_rate = throughput(encode, SHORT_BATCH, repeats, lambda repeat: real_goals(goals, 640, seed=50 + repeat))
     return Encoding(
         engine=engine,
-        per_s={b: _throughput(encode, b, repeats, _goal_like(b, seed=10 + b)) for b in batches},
+        per_s={b: throughput(encode, b, repeats, _goal_like(b, seed=10 + b)) for b in batches},
         goals_per_s=goal_rate,
-        long_mix_per_s=_throughput(encode, SHORT_BATCH, 1, lambda _: long_mix(640, 9)),
+        long_mix_per_s=throughput(encode, SHORT_BATCH, 1, lambda _: long_mix(640, 9)),
         single=_single(encode, 200, seed=3),
     )
 
@@ -326,7 +326,7 @@ def infinity(binary: str, repeats: int) -> Peer:
         return Peer(
             versions="infinity-emb (its own virtualenv), engine torch",
             cold_start_s=cold,
-            per_s_batch_32=_throughput(post, SHORT_BATCH, repeats, _goal_like(SHORT_BATCH, seed=20 + SHORT_BATCH)),
+            per_s_batch_32=throughput(post, SHORT_BATCH, repeats, _goal_like(SHORT_BATCH, seed=20 + SHORT_BATCH)),
             single=_single(post, 100, seed=4),
             rss_mb=rss_mb(process.pid),
         )

@@ -6,13 +6,14 @@ import os
 import platform
 from pathlib import Path
 
+from common.engines import choice
+
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
 
 
 def cpu_flags() -> list[str]:
-    text = Path("/proc/cpuinfo").read_text()
-    present = set(next(line for line in text.splitlines() if line.startswith("flags")).split(":")[1].split())
-    return [flag for flag in FLAGS if flag in present]
+    """The flags above that this CPU has (read once, by the engines' own reader)."""
+    return [flag for flag in FLAGS if flag in choice.cpu_flags()]
 
 
 def describe() -> str:
