@@ -20,6 +20,7 @@ BLOCK_CELLS = 1 << 21
 # Float32 rounding: a text compared with itself may score 0.9999999; that still reaches a threshold of 1.
 TOLERANCE = 1e-6
 Indices = NDArray[np.intp]
+Mask = NDArray[np.bool_]
 Scores = NDArray[np.float32]
 
 
@@ -28,6 +29,22 @@ class TooManyPairsError(ValueError):
 
     def __init__(self, limit: int, threshold: float) -> None:
         super().__init__(f"more than {limit} pairs reach {threshold}; raise the threshold")
+
+
+class ReviewAboveThresholdError(ValueError):
+    """A review band whose lower end is above the duplicate threshold."""
+
+    def __init__(self, review: float, threshold: float) -> None:
+        super().__init__(f"review_threshold {review} is above the threshold {threshold}: it is the band's lower end")
+
+
+def band(threshold: float, review: float | None) -> float:
+    """The lowest cosine a caller wants to see: the review threshold if there is one, else the threshold."""
+    if review is None:
+        return threshold
+    if review > threshold:
+        raise ReviewAboveThresholdError(review, threshold)
+    return review
 
 
 def cosine(a: Matrix, b: Matrix) -> float:
@@ -53,12 +70,37 @@ def row_blocks(vectors: Matrix) -> Iterator[tuple[int, Matrix]]:
         yield start, vectors[start : start + rows] @ vectors.T
 
 
-def degrees(vectors: Matrix, threshold: float) -> NDArray[np.int32]:
-    """For each row, how many rows (itself included) have cosine ≥ threshold; counted block by block."""
-    counts = np.empty(len(vectors), dtype=np.int32)
+def degrees(vectors: Matrix, threshold: float, among: Mask | None = None) -> NDArray[np.int64]:
+    """For each row, how many rows (itself included) have cosine ≥ threshold; counted block by block.
+
+    among: count only these rows, and only for them (the others get 0).
+    """
+    counts = np.empty(len(vectors), dtype=np.int64)
     for start, block in row_blocks(vectors):
-        counts[start : start + len(block)] = np.count_nonzero(block >= threshold - TOLERANCE, axis=1)
+        hits = block >= threshold - TOLERANCE
+        if among is not None:
+            hits &= among
+        counts[start : start + len(block)] = np.count_nonzero(hits, axis=1)
+    if among is not None:
+        counts[~among] = 0
     return counts
+
+
+def best_matches(vectors: Matrix, rows: Indices, targets: Indices) -> tuple[Indices, Scores]:
+    """For each of rows, the position in targets of its most similar target (ties: the first) and that cosine."""
+    chosen = np.full(len(rows), -1, dtype=np.intp)
+    scores = np.full(len(rows), -np.inf, dtype=np.float32)
+    if not len(targets):
+        return chosen, scores
+    wanted = vectors[targets]
+    step = max(1, BLOCK_CELLS // len(targets))
+    for start in range(0, len(rows), step):
+        cutoff.check()
+        block = vectors[rows[start : start + step]] @ wanted.T
+        best = block.argmax(axis=1)
+        chosen[start : start + len(block)] = best
+        scores[start : start + len(block)] = block[np.arange(len(block)), best]
+    return chosen, scores
 
 
 def neighbours_of(vectors: Matrix, index: int, threshold: float) -> Indices:

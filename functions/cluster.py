@@ -2,6 +2,7 @@
 
 POST / {"texts": ["Hold parent workshops", "Run workshops for parents", "Improve attendance"]}
 → {"threshold": 0.8, "clusters": [{"members": [0, 1], "representative": 0, "size": 2}]}
+With "review_threshold": 0.6, each cluster also has a "verdict" and one per member in "verdicts".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import flask
 import functions_framework
 from pydantic import Field, model_validator
 
-from common.clustering import community_groups
+from common.clustering import Group, community_groups
 from common.runtime import Runtime
 from common.serving.pipeline import handle
 from common.serving.schemas import (
@@ -22,11 +23,14 @@ from common.serving.schemas import (
     NonEmpty,
     Request,
     Response,
+    ReviewThreshold,
     Text,
     TextItem,
     Threshold,
+    Verdict,
     vector_count,
 )
+from common.similarity import band
 
 
 class ClusterRequest(Request):
@@ -34,6 +38,7 @@ class ClusterRequest(Request):
     items: Annotated[list[TextItem], NonEmpty] | None = None
     embeddings: ManyVectors | None = None
     threshold: Threshold | None = None
+    review_threshold: ReviewThreshold | None = None
     min_cluster_size: Annotated[int, Field(ge=2)] = 2
     model: ModelName = None
 
@@ -51,6 +56,9 @@ class Cluster(Response):
     ids: list[ItemId] | None = None
     representative: int
     size: int
+    # With a review band: `possible` if no two members reach the threshold; each member's own verdict.
+    verdict: Verdict | None = None
+    verdicts: list[Verdict] | None = None
 
 
 class ClusterResponse(Response):
@@ -63,18 +71,24 @@ def run_cluster(request: ClusterRequest, runtime: Runtime) -> ClusterResponse:
     texts = request.texts if request.items is None else [item.text for item in request.items]
     vectors = encoder.vectors(texts, request.embeddings, "embeddings")
     threshold = runtime.settings.cluster_threshold if request.threshold is None else request.threshold
-    groups = community_groups(vectors, threshold, request.min_cluster_size)
+    band(threshold, request.review_threshold)
+    groups = community_groups(vectors, threshold, request.min_cluster_size, request.review_threshold)
     ids = [item.id for item in request.items] if request.items is not None else None
-    clusters = [
-        Cluster(
-            members=group.members,
-            ids=[ids[m] for m in group.members] if ids is not None else None,
-            representative=group.representative,
-            size=len(group.members),
-        )
-        for group in groups
-    ]
+    clusters = [_cluster(group, ids, request.review_threshold is not None) for group in groups]
     return ClusterResponse(threshold=threshold, clusters=clusters)
+
+
+def _cluster(group: Group, ids: list[ItemId] | None, banded: bool) -> Cluster:
+    possible = set(group.possible)
+    marks: list[Verdict] = ["possible" if m in possible else "duplicate" for m in group.members]
+    return Cluster(
+        members=group.members,
+        ids=[ids[m] for m in group.members] if ids is not None else None,
+        representative=group.representative,
+        size=len(group.members),
+        verdict=("duplicate" if "duplicate" in marks else "possible") if banded else None,
+        verdicts=marks if banded else None,
+    )
 
 
 @functions_framework.http

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 import flask
 import functions_framework
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from common.encoder import Encoder
@@ -28,12 +29,14 @@ from common.serving.schemas import (
     OneVector,
     Request,
     Response,
+    ReviewThreshold,
     Text,
     TextItem,
     Threshold,
+    Verdict,
     vector_count,
 )
-from common.similarity import cosine, pairs_above, rank
+from common.similarity import TOLERANCE, band, cosine, pairs_above, rank
 from common.vectors import Matrix, unit_rows
 
 MODE_FIELDS = {
@@ -67,6 +70,7 @@ class QueryRequest(Request):
     candidates: Annotated[list[Candidate], NonEmpty]
     top_k: Annotated[int, Field(ge=1)] | None = None
     threshold: Threshold | None = None
+    review_threshold: ReviewThreshold | None = None
     model: ModelName = None
 
     @model_validator(mode="after")
@@ -82,6 +86,7 @@ class AllPairsRequest(Request):
     texts: Annotated[list[Text], NonEmpty] | None = None
     embeddings: ManyVectors | None = None
     threshold: Threshold | None = None
+    review_threshold: ReviewThreshold | None = None
     model: ModelName = None
 
     @model_validator(mode="after")
@@ -122,6 +127,7 @@ class Match(Response):
     index: int
     id: ItemId | None = None
     similarity: float
+    verdict: Verdict | None = None
 
 
 class QueryResponse(Response):
@@ -132,6 +138,7 @@ class Pair(Response):
     i: int
     j: int
     similarity: float
+    verdict: Verdict | None = None
 
 
 class AllPairsResponse(Response):
@@ -158,21 +165,39 @@ def _pair(request: PairRequest, encoder: Encoder) -> PairResponse:
     return PairResponse(similarity=cosine(first, second))
 
 
-def _query(request: QueryRequest, encoder: Encoder) -> QueryResponse:
+def _query(request: QueryRequest, encoder: Encoder, default_threshold: float) -> QueryResponse:
     query_embeddings = None if request.query_embedding is None else [request.query_embedding]
     query = encoder.vectors(request.query and [request.query], query_embeddings, "query_embedding")[0]
-    indices, scores = rank(query, _candidate_vectors(request.candidates, encoder), request.threshold, request.top_k)
+    # With a review band, the duplicate threshold decides the verdicts, and the band's lower end what is shown.
+    threshold = request.threshold
+    if threshold is None and request.review_threshold is not None:
+        threshold = default_threshold
+    lowest = None if threshold is None else band(threshold, request.review_threshold)
+    indices, scores = rank(query, _candidate_vectors(request.candidates, encoder), lowest, request.top_k)
     ids = [None if isinstance(c, str) else c.id for c in request.candidates]
-    return QueryResponse(
-        matches=[Match(index=int(i), id=ids[i], similarity=float(s)) for i, s in zip(indices, scores, strict=True)]
-    )
+    marks = _verdicts(scores, threshold, request.review_threshold)
+    matches = [
+        Match(index=int(i), id=ids[i], similarity=float(s), verdict=v)
+        for i, s, v in zip(indices, scores, marks, strict=True)
+    ]
+    return QueryResponse(matches=matches)
 
 
 def _all_pairs(request: AllPairsRequest, encoder: Encoder, threshold: float, max_pairs: int) -> AllPairsResponse:
     vectors = encoder.vectors(request.texts, request.embeddings, "embeddings")
-    i, j, scores = pairs_above(vectors, threshold, max_pairs)
-    pairs = [Pair(i=int(a), j=int(b), similarity=float(s)) for a, b, s in zip(i, j, scores, strict=True)]
+    i, j, scores = pairs_above(vectors, band(threshold, request.review_threshold), max_pairs)
+    marks = _verdicts(scores, threshold, request.review_threshold)
+    pairs = [
+        Pair(i=int(a), j=int(b), similarity=float(s), verdict=v) for a, b, s, v in zip(i, j, scores, marks, strict=True)
+    ]
     return AllPairsResponse(threshold=threshold, pairs=pairs)
+
+
+def _verdicts(scores: NDArray[np.float32], threshold: float | None, review: float | None) -> list[Verdict | None]:
+    """Each score's verdict when there is a review band: `duplicate` at or above threshold, else `possible`."""
+    if review is None or threshold is None:
+        return [None] * len(scores)
+    return ["duplicate" if score >= threshold - TOLERANCE else "possible" for score in scores.tolist()]
 
 
 def run_compare(
@@ -182,7 +207,7 @@ def run_compare(
     if isinstance(request, PairRequest):
         return _pair(request, encoder)
     if isinstance(request, QueryRequest):
-        return _query(request, encoder)
+        return _query(request, encoder, runtime.settings.duplicate_threshold)
     threshold = runtime.settings.duplicate_threshold if request.threshold is None else request.threshold
     return _all_pairs(request, encoder, threshold, limits_for("compare", runtime.settings).pairs)
 

@@ -90,3 +90,28 @@ def test_community_groups_of_ten_thousand_copies_take_linear_memory() -> None:
         tracemalloc.stop()
     assert [len(group.members) for group in groups] == [10_000]
     assert peak < 4 * similarity.BLOCK_CELLS * 4, f"peak {peak / 1e6:.0f} MB (a full matrix would be 800 MB)"
+
+
+@pytest.mark.parametrize(("seed", "threshold", "review"), [(0, 0.8, 0.6), (1, 0.7, 0.3), (2, 0.9, 0.9)])
+def test_review_band_keeps_the_duplicate_groups_and_adds_only_possible_members(
+    seed: int, threshold: float, review: float
+) -> None:
+    vectors = normalize(np.random.default_rng(seed).standard_normal((120, 4)))
+    plain = community_groups(vectors, threshold, min_size=2)
+    banded = community_groups(vectors, threshold, min_size=2, review=review)
+    cores = [[m for m in g.members if m not in g.possible] for g in banded]
+    assert sorted(plain, key=lambda g: g.members) == sorted(
+        (Group(c, g.representative) for c, g in zip(cores, banded, strict=True) if c), key=lambda g: g.members
+    )
+    members = [m for g in banded for m in g.members]
+    assert len(members) == len(set(members))
+    for group in banded:
+        if len(group.possible) < len(group.members):  # a duplicate group: each addition is near its representative
+            assert (vectors[group.possible] @ vectors[group.representative] >= review - 1e-6).all()
+    assert review < threshold or all(not g.possible for g in banded)
+
+
+def test_review_band_groups_the_texts_left_out_among_themselves() -> None:
+    vectors = normalize(np.vstack([_around([1, 0, 0], 0.01, 2, 1), [[0, 1, 0], [0, 1, 0.6]], [[0, 0, 1]]]))
+    groups = community_groups(vectors, threshold=0.95, min_size=2, review=0.8)
+    assert groups == [Group([0, 1], 0, []), Group([2, 3], 2, [2, 3])]

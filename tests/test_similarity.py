@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from common import similarity
-from common.similarity import TooManyPairsError, cosine, degrees, neighbours, neighbours_of, pairs_above, rank
+from common.similarity import (
+    TooManyPairsError,
+    best_matches,
+    cosine,
+    degrees,
+    neighbours,
+    neighbours_of,
+    pairs_above,
+    rank,
+)
 from common.vectors import normalize
 
 
@@ -93,3 +102,22 @@ def test_pairs_above_refuses_before_building_more_than_a_block() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 4 * similarity.BLOCK_CELLS * 4, f"peak {peak / 1e6:.0f} MB for 5,000 identical vectors"
+
+
+def test_degrees_among_count_only_those_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(similarity, "BLOCK_CELLS", 5 * 40)
+    vectors = _unit(40, dims=3)
+    among = np.arange(40) % 3 == 0
+    full = (vectors @ vectors.T >= 0.5 - 1e-6) & among & among[:, None]
+    assert degrees(vectors, 0.5, among).tolist() == full.sum(axis=1).tolist()
+
+
+def test_best_matches_picks_each_rows_most_similar_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(similarity, "BLOCK_CELLS", 7)
+    vectors = _unit(30, dims=4)
+    rows, targets = np.arange(10, 30), np.arange(10)
+    chosen, scores = best_matches(vectors, rows, targets)
+    full = vectors[rows] @ vectors[targets].T
+    assert chosen.tolist() == full.argmax(axis=1).tolist()
+    assert np.allclose(scores, full.max(axis=1))
+    assert best_matches(vectors, rows, targets[:0])[0].tolist() == [-1] * 20

@@ -54,12 +54,17 @@ export interface PairRequest {
 
 export type Candidate = string | { id: ItemId; text: string } | { id: ItemId; embedding: Vector };
 
+/** "possible": between review_threshold and the duplicate threshold, for a person to confirm. */
+export type Verdict = "duplicate" | "possible";
+
 export interface QueryRequest {
   query?: string;
   query_embedding?: Vector;
   candidates: Candidate[];
   top_k?: number;
   threshold?: number;
+  /** Also return matches down to this cosine, each with a verdict (threshold defaults to the service's). */
+  review_threshold?: number;
   model?: string;
 }
 
@@ -68,6 +73,8 @@ export interface PairsRequest {
   /** A list of vectors, or all of them as one base64 string (encodeVectors). */
   embeddings?: Vector[] | string;
   threshold?: number;
+  /** Also return pairs down to this cosine, each with a verdict. */
+  review_threshold?: number;
   model?: string;
 }
 
@@ -75,18 +82,27 @@ export interface Match {
   index: number;
   id?: ItemId;
   similarity: number;
+  /** Present when the request gave review_threshold. */
+  verdict?: Verdict;
 }
 
-export type CompareResponse =
-  | { similarity: number }
-  | { matches: Match[] }
-  | { threshold: number; pairs: { i: number; j: number; similarity: number }[] };
+export interface Pair {
+  i: number;
+  j: number;
+  similarity: number;
+  /** Present when the request gave review_threshold. */
+  verdict?: Verdict;
+}
+
+export type CompareResponse = { similarity: number } | { matches: Match[] } | { threshold: number; pairs: Pair[] };
 
 export interface ClusterRequest {
   texts?: string[];
   items?: { id: ItemId; text: string }[];
   embeddings?: Vector[] | string;
   threshold?: number;
+  /** Texts left out of the duplicate groups join them, or group among themselves, at this cosine as "possible". */
+  review_threshold?: number;
   min_cluster_size?: number;
   model?: string;
 }
@@ -96,6 +112,10 @@ export interface Cluster {
   ids?: ItemId[];
   representative: number;
   size: number;
+  /** With review_threshold: "possible" if no two members reach the threshold. */
+  verdict?: Verdict;
+  /** With review_threshold: each member's verdict, in the order of members. */
+  verdicts?: Verdict[];
 }
 
 export interface ClusterResponse {

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from common.cutoff import PastCutoffError
 from common.models import UnknownModelError
-from common.similarity import TooManyPairsError
+from common.similarity import ReviewAboveThresholdError, TooManyPairsError
 from common.vectors import InvalidVectorError
 
 # Every error_type a client can receive; the README's errors table explains each.
@@ -62,6 +62,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, ErrorType, dict[str, str]]] = {
     UnknownModelError: (422, "unknown_model", {}),
     TooManyPairsError: (422, "too_many_pairs", {}),
     InvalidVectorError: (422, "invalid_vector", {}),
+    ReviewAboveThresholdError: (422, "validation_error", {}),
     PastCutoffError: (503, "draining", RETRY),
 }
 

@@ -39,6 +39,16 @@ Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_VECTOR_
 Base64 = Annotated[str, Field(min_length=1, description="base64 of little-endian float32, row after row")]
 OneVector = Vector | Base64
 Threshold = Annotated[float, Field(ge=-1.0, le=1.0, description="cosine similarity, -1 to 1")]
+ReviewThreshold = Annotated[
+    float,
+    Field(
+        ge=-1.0,
+        le=1.0,
+        description="cosine at or above which, below the duplicate threshold, a match is `possible`: for a person "
+        "to confirm; absent: no band (the answer carries no verdicts)",
+    ),
+]
+Verdict = Literal["duplicate", "possible"]
 ItemId = str | int
 ModelName = Annotated[str | None, Field(description="an allow-listed model id; the service's model when absent")]
 

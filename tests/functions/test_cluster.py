@@ -54,6 +54,29 @@ def test_cluster_uses_the_default_threshold_and_min_size(cluster_client: FlaskCl
     assert _cluster(cluster_client, {"texts": GOALS})["threshold"] == real_runtime.settings.cluster_threshold
 
 
+def test_cluster_review_band_keeps_the_duplicate_groups_and_marks_what_it_adds(cluster_client: FlaskClient) -> None:
+    # 0 and 5 are at 0.98; 2 is 0.95 from 0 and 0.94 from 5; 1 and 3 are at 0.90.
+    plain = _cluster(cluster_client, {"texts": GOALS, "threshold": 0.96})["clusters"]
+    banded = _cluster(cluster_client, {"texts": GOALS, "threshold": 0.96, "review_threshold": 0.6})["clusters"]
+    assert all("verdicts" not in c for c in plain)
+    for cluster in banded:
+        assert len(cluster["verdicts"]) == cluster["size"] == len(cluster["members"]), cluster
+        assert cluster["verdict"] == ("duplicate" if "duplicate" in cluster["verdicts"] else "possible")
+        duplicates = [m for m, v in zip(cluster["members"], cluster["verdicts"], strict=True) if v == "duplicate"]
+        assert duplicates in [c["members"] for c in plain] or not duplicates, (plain, banded)
+    assert [c["members"] for c in plain] == [[0, 5]], plain
+    assert [(c["members"], c["verdicts"], c["verdict"]) for c in banded] == [
+        ([0, 2, 5], ["duplicate", "possible", "duplicate"], "duplicate"),
+        ([1, 3], ["possible", "possible"], "possible"),
+    ], banded
+
+
+def test_cluster_refuses_a_review_threshold_above_the_threshold(fake_cluster_client: FlaskClient) -> None:
+    response = fake_cluster_client.post("/", json={"texts": ["a", "b"], "threshold": 0.5, "review_threshold": 0.7})
+    assert response.status_code == 422 and response.json is not None, response.text
+    assert response.json["error_type"] == "validation_error" and "review_threshold" in response.json["error"]
+
+
 def test_cluster_is_deterministic(cluster_client: FlaskClient) -> None:
     body = {"texts": GOALS * 3, "threshold": 0.7}
     assert _cluster(cluster_client, body) == _cluster(cluster_client, body)

@@ -84,9 +84,40 @@ def test_compare_all_pairs_uses_the_default_threshold(compare_client: FlaskClien
     assert [(p["i"], p["j"]) for p in body["pairs"]] == [(0, 1)]
 
 
+def test_compare_query_marks_matches_in_the_review_band_possible(compare_client: FlaskClient) -> None:
+    plain = _post(compare_client, {"query": QUERY, "candidates": CANDIDATES})["matches"]
+    scores = {m["index"]: m["similarity"] for m in plain}
+    threshold, review = 0.92, 0.17  # scores: 0.16, 0.95, 0.90, 0.18
+    banded = {"query": QUERY, "candidates": CANDIDATES, "threshold": threshold, "review_threshold": review}
+    matches = _post(compare_client, banded)["matches"]
+    expected = {i: "duplicate" if s >= threshold else "possible" for i, s in scores.items() if s >= review}
+    assert {m["index"]: m["verdict"] for m in matches} == expected, matches
+    assert set(expected.values()) == {"duplicate", "possible"}
+    assert all("verdict" not in m for m in plain)
+
+
+def test_compare_all_pairs_band_adds_possible_pairs_and_keeps_the_duplicates(
+    compare_client: FlaskClient, real_runtime: Runtime
+) -> None:
+    texts = [QUERY, *CANDIDATES]
+    duplicates = _post(compare_client, {"texts": texts})["pairs"]
+    body = _post(compare_client, {"texts": texts, "review_threshold": 0.15})
+    threshold = real_runtime.settings.duplicate_threshold
+    assert body["threshold"] == threshold
+    assert [{**p, "verdict": "duplicate"} for p in duplicates] == [
+        p for p in body["pairs"] if p["similarity"] >= threshold
+    ]
+    possible = [p for p in body["pairs"] if p["similarity"] < threshold]
+    assert possible and all(p["verdict"] == "possible" and p["similarity"] >= 0.15 for p in possible), body
+
+
 @pytest.mark.parametrize(
     ("body", "error_type"),
     [
+        ({"texts": ["a", "b"], "threshold": 0.5, "review_threshold": 0.6}, "validation_error"),
+        ({"texts": ["a", "b"], "review_threshold": 0.99}, "validation_error"),
+        ({"query": "a", "candidates": ["b"], "threshold": 0.5, "review_threshold": 0.6}, "validation_error"),
+        ({"text_1": "a", "text_2": "b", "review_threshold": 0.5}, "validation_error"),
         ({"text_1": QUERY, "text_2": "x", "texts": ["a"]}, "validation_error"),
         ({"query": QUERY}, "validation_error"),
         ({"query": QUERY, "query_embedding": [0.1] * D, "candidates": ["a"]}, "validation_error"),

@@ -29,3 +29,13 @@ def test_openapi_states_the_limits_and_the_request_schema() -> None:
         "Models (`model`): all-MiniLM-L6-v2; all-MiniLM-L6-v2 when a request names none."
     )
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/EmbedRequest"}
+
+
+@pytest.mark.parametrize(
+    ("target", "request_schema", "answer"),
+    [("compare", "QueryRequest", "Match"), ("cluster", "ClusterRequest", "Cluster")],
+)
+def test_openapi_documents_the_review_band(target: str, request_schema: str, answer: str) -> None:
+    schemas = _document(target)["components"]["schemas"]
+    assert "review_threshold" in schemas[request_schema]["properties"], schemas[request_schema]
+    assert "verdict" in schemas[answer]["properties"], schemas[answer]

@@ -20,9 +20,11 @@ try {
     query: draft,
     candidates: existing.map((_, index) => ({ id: index, embedding: encodeVectors([stored.embeddings[index]]) })),
     threshold: 0.75,
+    review_threshold: 0.6,
   });
   const matches: Match[] = "matches" in answer ? answer.matches : [];
-  console.log(`${first.length}-d vectors; possible duplicates:`, matches);
+  const toConfirm = matches.filter((match) => match.verdict === "possible");
+  console.log(`${first.length}-d vectors; duplicates and ${toConfirm.length} to confirm:`, matches);
   const { clusters } = await client.cluster({ embeddings: encodeVectors(stored.embeddings) });
   console.log("groups:", clusters.length);
 } catch (error) {

@@ -55,6 +55,13 @@ test("cluster groups the two paraphrases", async () => {
   assert.deepEqual(clusters.map((cluster) => cluster.members), [[0, 1]]);
 });
 
+test("a review band marks what lies between it and the threshold as possible", async () => {
+  const { matches } = await client.compare({ query: GOALS[0], candidates: GOALS.slice(1), threshold: 0.8, review_threshold: 0.1 });
+  assert.deepEqual(matches.map((match) => match.verdict), ["duplicate", "possible"], JSON.stringify(matches));
+  const { clusters } = await client.cluster({ texts: GOALS, threshold: 0.99, review_threshold: 0.7 });
+  assert.deepEqual(clusters.map(({ members, verdict, verdicts }) => [members, verdict, verdicts]), [[[0, 1], "possible", ["possible", "possible"]]]);
+});
+
 test("base64 vectors from embed equal the JSON ones and round-trip through compare and cluster", async () => {
   const json = await client.embed(GOALS);
   const compact = await client.embed(GOALS, { encoding: "base64" });
