@@ -24,6 +24,8 @@ from numpy.typing import NDArray
 from common.similarity import TOLERANCE, Indices, Mask, Scores, best_matches, degrees, neighbours_of
 from common.vectors import Matrix
 
+MAX_BATCH = 64  # centres whose neighbours are found in one matrix product
+
 
 @dataclass(frozen=True)
 class Group:
@@ -38,8 +40,8 @@ class Neighbourhood(Protocol):
     def degrees(self, level: float, among: Mask | None) -> NDArray[np.int64]:
         """Each row's weight of neighbours (itself included) at cosine ≥ level, counting only `among`."""
 
-    def near(self, index: int, level: float) -> Indices:
-        """The sorted rows (index included) at cosine ≥ level to row `index`."""
+    def near(self, rows: Indices, level: float) -> list[Indices]:
+        """For each of rows, the sorted rows (itself included) at cosine ≥ level to it."""
 
     def weight(self, members: Indices) -> int: ...
 
@@ -71,8 +73,8 @@ class Dense:
     def degrees(self, level: float, among: Mask | None) -> NDArray[np.int64]:
         return degrees(self.vectors, level, among)
 
-    def near(self, index: int, level: float) -> Indices:
-        return neighbours_of(self.vectors, index, level)
+    def near(self, rows: Indices, level: float) -> list[Indices]:
+        return neighbours_of(self.vectors, rows, level)
 
     def weight(self, members: Indices) -> int:
         return len(members)
@@ -90,16 +92,28 @@ def _greedy(hood: Neighbourhood, level: float, min_size: int, among: Mask | None
     free = np.ones(len(hood), dtype=bool) if among is None else among.copy()
     taken: list[Indices] = []
     # Centres by most neighbours first, then by index; the rest have too few neighbours to start a group.
-    for centre in np.lexsort((np.arange(len(hood)), -degree)):
-        if degree[centre] < min_size:
-            break
-        if not free[centre]:
+    order = np.lexsort((np.arange(len(hood)), -degree))
+    order = order[degree[order] >= min_size]
+    # The next free centres' neighbours are found together (one matrix product, not one pass each); the batch
+    # shrinks while most of it is taken by its own first centres, and grows while little is.
+    size, at = 1, 0
+    while at < len(order):
+        window = order[at : at + 4 * MAX_BATCH]
+        ready = np.flatnonzero(free[window])[:size]
+        at += int(ready[-1]) + 1 if len(ready) else len(window)
+        if not len(ready):
             continue
-        near = hood.near(int(centre), level)
-        members = near[free[near]]
-        if hood.weight(members) >= min_size:
-            free[members] = False
-            taken.append(members)
+        batch = window[ready]
+        used = 0
+        for centre, near in zip(batch.tolist(), hood.near(batch, level), strict=True):
+            if not free[centre]:
+                continue
+            used += 1
+            members = near[free[near]]
+            if hood.weight(members) >= min_size:
+                free[members] = False
+                taken.append(members)
+        size = min(MAX_BATCH, size * 2) if used * 2 > len(batch) else max(1, size // 2)
     return taken
 
 

@@ -103,10 +103,10 @@ def best_matches(vectors: Matrix, rows: Indices, targets: Indices) -> tuple[Indi
     return chosen, scores
 
 
-def neighbours_of(vectors: Matrix, index: int, threshold: float) -> Indices:
-    """The sorted indices of all rows (index included) with cosine ≥ threshold to row `index`."""
+def neighbours_of(vectors: Matrix, rows: Indices, threshold: float) -> list[Indices]:
+    """For each of rows, the sorted indices of all rows (itself included) with cosine ≥ threshold to it."""
     cutoff.check()
-    return np.flatnonzero(vectors @ vectors[index] >= threshold - TOLERANCE)
+    return [np.flatnonzero(scores >= threshold - TOLERANCE) for scores in vectors[rows] @ vectors.T]
 
 
 def pairs_above(vectors: Matrix, threshold: float, max_pairs: int) -> tuple[Indices, Indices, Scores]:

@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from common import similarity
+from common import clustering, similarity
 from common.clustering import Group, community_groups, representative
 from common.vectors import normalize
 
@@ -71,11 +71,14 @@ def _reference_groups(vectors: np.ndarray, threshold: float, min_size: int) -> l
     return sorted(groups, key=lambda group: (-len(group.members), group.members[0]))
 
 
-@pytest.mark.parametrize(("seed", "threshold", "min_size"), [(0, 0.8, 2), (1, 0.6, 3), (2, 0.9, 2), (3, -1.0, 2)])
+@pytest.mark.parametrize(
+    ("seed", "threshold", "min_size", "batch"), [(0, 0.8, 2, 64), (1, 0.6, 3, 3), (2, 0.9, 2, 1), (3, -1.0, 2, 64)]
+)
 def test_community_groups_match_the_full_matrix_rule(
-    seed: int, threshold: float, min_size: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, threshold: float, min_size: int, batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(similarity, "BLOCK_CELLS", 7 * 150)
+    monkeypatch.setattr(clustering, "MAX_BATCH", batch)
     vectors = normalize(np.random.default_rng(seed).standard_normal((150, 4)))
     assert community_groups(vectors, threshold, min_size) == _reference_groups(vectors, threshold, min_size)
 
