@@ -53,12 +53,16 @@ def test_manifest_gives_each_function_one_internal_route_and_its_own_scale(vars_
         assert app.env["HF_HUB_OFFLINE"] == "1" and app.metadata.labels["function"] == target
 
 
+# simfn-dedupe and what it imports, for `cf run-task` next to the apps.
+CSV_TOOL = tuple(f"tools/{name}.py" for name in ("__init__", "dedupe", "neighbour_index", "table", "vector_file"))
+
+
 def test_cfignore_uploads_what_a_function_needs_and_nothing_else() -> None:
     upload = _upload()
-    needed = ["requirements.txt", "runtime.txt", "common/server.py", "functions/embed.py", *ARTIFACT]
+    needed = ["requirements.txt", "runtime.txt", "common/server.py", "functions/embed.py", *ARTIFACT, *CSV_TOOL]
     assert set(needed) <= set(upload), sorted(set(needed) - set(upload))
     # vendor/: the wheels for offline staging, when `make vendor` made them (tests/test_requirements.py).
-    allowed = ("common/", "functions/", "models/", "vendor/", "requirements.txt", "runtime.txt")
+    allowed = ("common/", "functions/", "models/", "vendor/", "requirements.txt", "runtime.txt", *CSV_TOOL)
     assert not [path for path in upload if not path.startswith(allowed) or "__pycache__" in path]
     # The app bits without the wheels, which the buildpack installs and does not keep in the droplet.
     size_mb = sum((PROJECT_ROOT / path).stat().st_size for path in upload if not path.startswith("vendor/")) / 1e6

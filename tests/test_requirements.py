@@ -61,3 +61,9 @@ def test_the_production_set_installs_from_vendor_alone_and_serves_without_torch(
             f"http://127.0.0.1:{port}/", {"texts": ["Hold parent workshops"]}, {"X-API-Key": "vendor-key"}
         )
     assert status == 200 and len(body["embeddings"][0]) == 384, body  # type: ignore[index]
+    # The CSV tool runs from the same droplet (`cf run-task`, docs/dedupe.md).
+    goals = tmp_path / "goals.csv"
+    goals.write_text("goal\nHold parent workshops\nRun workshops for parents\nReduce staff turnover\n")
+    dedupe = [python, "-m", "tools.dedupe", str(goals), "--column", "goal", "--out", str(tmp_path / "groups.csv")]
+    ran = subprocess.run(dedupe, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert ran.returncode == 0 and "1 groups" in ran.stderr, ran.stderr
