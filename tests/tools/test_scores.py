@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.vectors import normalize
-from eval import scores
+from tools import scores
 
 
 def test_sweep_counts_precision_recall_and_f1() -> None:
