@@ -19,7 +19,7 @@ import numpy as np
 from common.clustering import Group
 from tools.dedupe import group_texts, neighbours
 from tools.machine import describe
-from tools.neighbour_index import Indexed, index_for, recall
+from tools.neighbour_index import PROBES, Indexed, index_for, recall
 from tools.scores import pairwise
 from tools.vector_file import VectorFile, load
 
@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--threshold", type=float, default=0.75)
     parser.add_argument("--review-threshold", type=float)
+    parser.add_argument("--probes", type=int, default=PROBES, help="lists the approximate index searches")
     parser.add_argument("--against-exact", action="store_true", help="also group with the exact index; compare")
     args = parser.parse_args()
     if args.grow:
@@ -67,18 +68,22 @@ def main() -> None:
     vectors = load(args.vectors)
     weights = np.ones(len(vectors), dtype=np.int64)
     started = time.perf_counter()
-    hood, how = neighbours(vectors, weights, "auto")
+    hood, how = neighbours(vectors, weights, "auto", args.probes)
     indexed = time.perf_counter()
     groups = group_texts(hood, args.threshold, args.review_threshold)
     done = time.perf_counter()
     share, pairs = recall(hood, args.threshold)
     if args.against_exact:
         exact = time.perf_counter()
-        truth = group_texts(Indexed(vectors, weights, index_for(vectors, approximate=False)), args.threshold, None)
+        truth = group_texts(
+            Indexed(vectors, weights, index_for(vectors, approximate=False)), args.threshold, args.review_threshold
+        )
         print(f"exact: {time.perf_counter() - exact:.1f} s; {_agreement(groups, truth, len(vectors))}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sizes = [len(g.members) for g in groups]
-    print(f"{describe()}\npython -m bench.dedupe_scale {args.vectors} --threshold {args.threshold}")
+    print(
+        f"{describe()}\npython -m bench.dedupe_scale {args.vectors} --threshold {args.threshold} --probes {args.probes}"
+    )
     print(
         f"{len(vectors):,} vectors, neighbours {how}: index {indexed - started:.1f} s, "
         f"grouping {done - indexed:.1f} s; "
