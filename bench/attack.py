@@ -282,6 +282,13 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
         )
         packed = orjson.dumps({"embeddings": to_base64(_unit_vectors(5000, 9)), "threshold": 0.99})
         yield Case("2 at once: all pairs of 5,000 stored vectors as base64", _posts(packed, times=2, at_once=2))
+        banded = orjson.dumps(
+            {"embeddings": to_base64(_unit_vectors(5000, 9)), "threshold": 0.99, "review_threshold": 0.14}
+        )
+        yield Case(
+            "2 at once: the same with a review band down to 0.14 (~16,000 possible pairs)",
+            _posts(banded, times=2, at_once=2),
+        )
         yield Case("twelve 4 MB bodies without the key", _posts(b" " * 4_000_000, times=12, at_once=4, headers={}))
     else:
         copies = _json({"texts": [goal] * 10_000})
@@ -305,6 +312,8 @@ def cases(function: str, quick: bool) -> Iterator[Case]:
         )
         base64_vectors = orjson.dumps({"embeddings": to_base64(_unit_vectors(10_000, 11))})
         yield Case("10,000 stored vectors as base64 (the item limit; 20 MB)", _posts(base64_vectors))
+        banded = orjson.dumps({"embeddings": to_base64(_unit_vectors(10_000, 11)), "review_threshold": 0.1})
+        yield Case("the same with a review band down to 0.1 (every text left out is grouped again)", _posts(banded))
         too_many = orjson.dumps({"embeddings": to_base64(np.ones((10_200, 384), np.float32))})
         yield Case("10,200 vectors as base64 (20.9 MB: under the body limit, over the items)", _posts(too_many))
         worst_texts = _json({"texts": _long_texts(2500, 8191, 6, tail="😀"), "model": "no-such-model"})

@@ -1,6 +1,6 @@
 """Thresholds from your own decisions: labelled pairs and/or groups → precision, recall and F1 by threshold.
 
-simfn-calibrate --pairs PAIRS.csv [--groups GROUPS.csv] [--model ID] [--precision 0.95] [--recall 0.95] --out DIR
+simfn-calibrate --pairs PAIRS.csv [--groups GROUPS.csv] [--model ID] [--precision P] [--recall 0.95] --out DIR
 PAIRS.csv: two text columns (--text-columns, default text_1,text_2) or two id columns (--id-columns) into a goals
 CSV (--goals, --goals-id, --goals-text), and a label (--label-column: 1/0, true/false, yes/no, duplicate/different).
 GROUPS.csv: a text and a group id per row (--group-text-column, --group-column): texts of one group are duplicates.
@@ -59,10 +59,10 @@ class PairCalibration:
     best: Point  # the best F1
     best_threshold: Interval
     best_f1: Interval
-    precision_target: float
+    precision_target: float | None  # --precision: None when the user named none
     precise: Point | None  # the lowest threshold from which precision stays ≥ the target
     precise_threshold: Interval | None
-    duplicate: Point  # the threshold to deploy: the precise one if there is one, else the best F1
+    duplicate: Point  # the threshold to deploy: the precise one if a target was named and reached, else the best F1
     recall_target: float
     review: Point | None  # below `duplicate`, the highest threshold finding recall_target (None: no band needed)
 
@@ -80,12 +80,13 @@ class GroupCalibration:
 def calibrate_pairs(
     similarity: NDArray[np.float32],
     duplicate: NDArray[np.bool_],
-    precision: float = 0.95,
+    precision: float | None = None,
     recall: float = 0.95,
     rounds: int = PAIR_ROUNDS,
     seed: int = 0,
 ) -> PairCalibration:
     """The pair figures, with intervals from resampling the pairs with replacement."""
+    target = 2.0 if precision is None else precision  # no threshold reaches a precision of 2
     sweep = scores.sweep(similarity, duplicate, PAIR_THRESHOLDS)
     rng = np.random.default_rng(seed)
     best_at, best_f1, precise_at = [], [], []
@@ -95,10 +96,10 @@ def calibrate_pairs(
         top = scores.best(points)
         best_at.append(top.threshold)
         best_f1.append(top.f1)
-        precise = scores.lowest_precise(points, precision)
+        precise = scores.lowest_precise(points, target)
         precise_at.append(precise.threshold if precise else np.nan)
     reached = [value for value in precise_at if not np.isnan(value)]
-    precise = scores.lowest_precise(sweep, precision)
+    precise = scores.lowest_precise(sweep, target)
     chosen = precise or scores.best(sweep)
     review = scores.highest_recall([p for p in sweep if p.threshold <= chosen.threshold], recall)
     return PairCalibration(
@@ -225,7 +226,9 @@ def summary(pairs: PairCalibration | None, groups: GroupCalibration | None) -> l
             f"precision {b.precision:.3f}, recall {b.recall:.3f}",
         ]
         p = pairs.precise
-        if p is None:
+        if pairs.precision_target is None:
+            pass
+        elif p is None:
             lines.append(f"  no threshold keeps precision ≥ {pairs.precision_target}")
         else:
             spread = pairs.precise_threshold
@@ -329,7 +332,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--group-text-column", default="text")
     parser.add_argument("--group-column", default="group")
     parser.add_argument("--model", help="an allow-listed model id (default: the service's)")
-    parser.add_argument("--precision", type=_share, default=0.95, help="precision the duplicate threshold must keep")
+    parser.add_argument(
+        "--precision", type=_share, help="deploy the lowest threshold keeping this precision (default: the best F1)"
+    )
     parser.add_argument("--recall", type=_share, default=0.95, help="share of duplicates the review band must find")
     parser.add_argument("--rounds", type=int, default=PAIR_ROUNDS, help="bootstrap rounds for pairs")
     parser.add_argument("--out", type=Path, required=True, help="folder for calibration.md, .png and .json")

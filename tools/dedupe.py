@@ -103,7 +103,9 @@ def encode(texts: Sequence[str], model: str | None, path: Path) -> Matrix:
 def neighbours(vectors: Matrix, weights: NDArray[np.int64], method: str, probes: int = PROBES) -> tuple[Indexed, str]:
     """The distinct texts behind an exact or approximate index, and which (recall is measured after grouping)."""
     approximate = method == "approximate" or (method == "auto" and len(vectors) > EXACT_UP_TO)
-    return Indexed(vectors, weights, index_for(vectors, approximate, probes)), "approximate" if approximate else "exact"
+    with _bar("indexing", len(vectors), "text") as progress:
+        index = index_for(vectors, approximate, probes, progress=progress.update)
+    return Indexed(vectors, weights, index), "approximate" if approximate else "exact"
 
 
 def group_texts(hood: Indexed, threshold: float, review: float | None) -> list[Group]:

@@ -99,7 +99,9 @@ class Indexed:
         return best_matches(self.vectors, rows, targets)
 
 
-def index_for(vectors: Matrix, approximate: bool, probes: int = PROBES, seed: int = 0) -> Any:
+def index_for(
+    vectors: Matrix, approximate: bool, probes: int = PROBES, seed: int = 0, progress: Progress = lambda _: None
+) -> Any:
     """An exact inner-product index, or an IVF one of 8-bit codes trained on a sample; either holds every vector."""
     import faiss  # the CSV tool's own dependency; production never loads it
 
@@ -119,6 +121,7 @@ def index_for(vectors: Matrix, approximate: bool, probes: int = PROBES, seed: in
         index.nprobe = min(probes, lists)
     for _, chunk in _chunks(vectors):
         index.add(chunk)
+        progress(len(chunk))
     return index
 
 

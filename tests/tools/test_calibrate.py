@@ -45,6 +45,13 @@ def test_calibrate_pairs_interval_narrows_with_more_labels() -> None:
     assert few.best_f1.high - few.best_f1.low > 2 * (many.best_f1.high - many.best_f1.low), (few.best_f1, many.best_f1)
 
 
+def test_calibrate_pairs_deploys_the_best_f1_unless_a_precision_is_named() -> None:
+    similarity, duplicate = _scores(1_000, 3, separation=0.2)
+    plain = calibrate_pairs(similarity, duplicate, rounds=20)
+    assert plain.duplicate == plain.best and plain.precise is None and plain.precision_target is None
+    assert calibrate_pairs(similarity, duplicate, precision=0.999, rounds=20).duplicate.threshold > plain.best.threshold
+
+
 def test_calibrate_pairs_says_when_no_threshold_is_precise_enough() -> None:
     similarity, duplicate = _scores(500, 2, separation=0.0)
     assert calibrate_pairs(similarity, duplicate, precision=0.99, rounds=50).precise is None
