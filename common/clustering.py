@@ -10,7 +10,7 @@ out are grouped among themselves at review level. Both kinds of member are `poss
 
 The grouping reads its input through `Neighbourhood`: `Dense` recomputes from the vectors (time O(n² · d) in
 blocks, memory O(n), so 10,000 copies of one goal cost a few megabytes, not 8 · n² bytes); the CSV tool gives
-a stored graph of its pairs instead, with a weight per distinct text.
+a faiss index instead (tools/neighbour_index.py), with a weight per distinct text.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from common.vectors import Matrix
 # where the CPU has bf16 (the fastest encoder), and far less than that on a CPU without.
 EXACT_UP_TO = 50_000
 CHUNK = 4_096  # queries per range search: hits are held for one chunk at a time
-# Inverted lists searched per query (simfn-dedupe --probes): on 100,000 goals, 16 gave a grouping with ARI 0.90
-# against the exact one and 4 one with 0.72, in 80 % of the time (docs/dedupe.md).
+# Inverted lists searched per query (simfn-dedupe --probes): on 100,000 goals, 16 gave a grouping with ARI 0.91
+# against the exact one and 4 one with 0.67, in 80 % of the time (docs/dedupe.md).
 PROBES = 16
 MARGIN = 0.02  # the approximate index is searched this far below a level; every hit is then re-scored exactly
 # Up to here a centre's neighbours are computed exactly (a batch of centres x n similarities at once); above, the
