@@ -1,8 +1,9 @@
-"""The gate a fast precision must pass before it may be served: int8 (ONNX Runtime dynamic quantization) vs exact.
+"""The gate a fast precision must pass before it may be served: int8 (ONNX Runtime quantization) vs exact.
 
-python -m eval.fast_precision <data folder> [--per-channel] [--keep-f32 REGEX]
+python -m eval.fast_precision <data folder> [--per-channel] [--keep-f32 REGEX] [--static]
 
-Quantizes the default model's exported graph (MatMul weights to int8; activations quantized at run time),
+Quantizes the default model's exported graph (MatMul weights to int8; activations quantized at run time, or with
+--static at ranges calibrated beforehand on 512 generated goal-like texts, not the dev data, as QDQ nodes),
 keeping f32 the MatMuls whose node names match --keep-f32 (e.g. "output/dense": the sensitive layers), and
 measures on the dev data, against the exact f32 vectors: duplicate decisions at the shipped thresholds (STS-B dev
 and MRPC pairs; the gate is 99.5 % agreement), each text's 10 nearest neighbours (goals and Banking77; gate 99 %),
@@ -21,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnxruntime.quantization import QuantType, quantize_dynamic
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
 
 from common.config import Settings
 from common.engines.artifact import Artifact, verify
-from common.engines.graph import GraphEngine, graph_engine
+from common.engines.graph import GraphEngine, graph_engine, load_tokenizer
 from common.vectors import Matrix
 from eval import data
+from tools.corpus import varied_texts
 
 PAIR_GATE = 0.995
 NEIGHBOUR_GATE = 0.99
@@ -41,15 +43,45 @@ def engine(artifact: Artifact, graph: Path) -> GraphEngine:
     )
 
 
-def quantize(artifact: Artifact, out: Path, per_channel: bool, keep_f32: str) -> int:
+class _Batches(CalibrationDataReader):  # type: ignore[misc]
+    """Batches of 32 generated goal-like texts, tokenized as the engine does, for the static ranges."""
+
+    def __init__(self, artifact: Artifact) -> None:
+        tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
+        texts = varied_texts(512, seed=11)
+        self._feeds = []
+        for start in range(0, len(texts), 32):
+            encoded = tokenizer.encode_batch(texts[start : start + 32])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            self._feeds.append({"input_ids": ids, "attention_mask": mask})
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return self._feeds.pop() if self._feeds else None
+
+
+def quantize(artifact: Artifact, out: Path, per_channel: bool, keep_f32: str, static: bool) -> int:
     """Writes the int8 graph; returns how many MatMuls stayed f32."""
     graph = onnx.load(str(artifact.model_path), load_external_data=False).graph
     kept = [
         node.name for node in graph.node if node.op_type == "MatMul" and keep_f32 and re.search(keep_f32, node.name)
     ]
-    quantize_dynamic(
-        str(artifact.model_path), str(out), weight_type=QuantType.QInt8, per_channel=per_channel, nodes_to_exclude=kept
-    )
+    source, target = str(artifact.model_path), str(out)
+    if static:
+        quantize_static(
+            source,
+            target,
+            _Batches(artifact),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["MatMul"],
+            per_channel=per_channel,
+            weight_type=QuantType.QInt8,
+            activation_type=QuantType.QInt8,
+            nodes_to_exclude=kept,
+            extra_options={"ActivationSymmetric": True},
+        )
+    else:
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=per_channel, nodes_to_exclude=kept)
     return len(kept)
 
 
@@ -74,12 +106,13 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="folder with stsb/, mrpc/, banking77/, ttadp/")
     parser.add_argument("--per-channel", action="store_true")
     parser.add_argument("--keep-f32", default="", help="regex of MatMul node names kept in f32")
+    parser.add_argument("--static", action="store_true", help="activation ranges calibrated ahead (QDQ)")
     args = parser.parse_args()
     settings = Settings.from_environ()
     artifact = verify(settings.model_dirs[settings.model])
     with tempfile.TemporaryDirectory() as folder:
         graph = Path(folder) / "model.int8.onnx"
-        kept = quantize(artifact, graph, args.per_channel, args.keep_f32)
+        kept = quantize(artifact, graph, args.per_channel, args.keep_f32, args.static)
         exact, fast = engine(artifact, artifact.model_path), engine(artifact, graph)
         sts, mrpc = data.stsb(args.data), data.mrpc(args.data)
         first, second = sts.first + mrpc.first, sts.second + mrpc.second
@@ -93,7 +126,8 @@ def main() -> None:
     pairs = zip(neighbours(ec), neighbours(fc), strict=True)
     overlap = float(np.mean([len(set(a) & set(b)) / NEIGHBOURS for a, b in pairs]))
     worst = float(min((e1 * f1).sum(1).min(), (e2 * f2).sum(1).min(), (ec * fc).sum(1).min()))
-    print(f"int8 dynamic, per-channel={args.per_channel}, {kept} MatMuls kept f32 ({args.keep_f32 or 'none'})")
+    kind = "static (calibrated, QDQ)" if args.static else "dynamic"
+    print(f"int8 {kind}, per-channel={args.per_channel}, {kept} MatMuls kept f32 ({args.keep_f32 or 'none'})")
     for threshold, share in agree.items():
         print(f"  duplicate decisions agree at {threshold}: {share:.2%} of {len(first)} pairs (gate {PAIR_GATE:.1%})")
     print(f"  {NEIGHBOURS} nearest neighbours agree: {overlap:.2%} over {len(texts)} texts (gate {NEIGHBOUR_GATE:.0%})")

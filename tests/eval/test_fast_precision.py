@@ -20,11 +20,12 @@ def test_neighbours_are_the_closest_others_first_never_the_text_itself() -> None
 
 
 @pytest.mark.slow
-def test_the_int8_graph_keeps_what_it_is_told_to_and_encodes_close_to_exact(tmp_path: Path) -> None:
+@pytest.mark.parametrize("static", [False, True])
+def test_the_int8_graph_keeps_what_it_is_told_to_and_encodes_close_to_exact(tmp_path: Path, static: bool) -> None:
     settings = Settings()
     artifact = verify(settings.model_dirs[settings.model])
     graph = tmp_path / "int8.onnx"
-    assert quantize(artifact, graph, per_channel=True, keep_f32="output/dense") == 12  # 6 layers x 2
+    assert quantize(artifact, graph, per_channel=True, keep_f32="output/dense", static=static) == 12  # 6 layers x 2
     texts = ["Improve family engagement through monthly parent workshops", "Reduce staff turnover"]
     exact, fast = engine(artifact, artifact.model_path).encode(texts), engine(artifact, graph).encode(texts)
     cosines = (exact * fast).sum(axis=1)

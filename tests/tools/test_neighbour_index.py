@@ -14,9 +14,11 @@ def _vectors(count: int, seed: int, dims: int = 4) -> np.ndarray:
     return normalize(np.random.default_rng(seed).standard_normal((count, dims))).astype(np.float32)
 
 
-def _hood(vectors: np.ndarray, approximate: bool = False, weights: np.ndarray | None = None, **options: int) -> Indexed:
+def _hood(
+    vectors: np.ndarray, approximate: bool = False, weights: np.ndarray | None = None, probes: int = 16
+) -> Indexed:
     weights = np.ones(len(vectors), dtype=np.int64) if weights is None else weights
-    return Indexed(vectors, weights, index_for(vectors, approximate, **options))
+    return Indexed(vectors, weights, index_for(vectors, approximate, probes))
 
 
 @pytest.mark.parametrize(("threshold", "review"), [(0.8, None), (0.7, 0.4), (0.9, 0.6), (-1.0, None)])
