@@ -98,6 +98,28 @@ def _model_dirs(variable: str, raw: str) -> dict[str, Path]:
     return dirs
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """A model's default thresholds: compare's duplicate threshold and cluster's."""
+
+    duplicate: float
+    cluster: float
+
+
+def _model_thresholds(variable: str, raw: str) -> dict[str, tuple[float | None, float | None]]:
+    """`id=duplicate/cluster,...` → {id: (duplicate, cluster)}; an empty side keeps the service's default."""
+    found: dict[str, tuple[float | None, float | None]] = {}
+    cosine = number(-1.0, 1.0)
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        name, sep, pair = entry.partition("=")
+        duplicate, slash, cluster = pair.partition("/")
+        if not sep or not slash or not name.strip():
+            raise SettingsError(f"{variable}: expected id=duplicate/cluster (e.g. goals-v1=0.82/0.79), found {entry!r}")
+        sides = [cosine(variable, side.strip()) if side.strip() else None for side in (duplicate, cluster)]
+        found[name.strip()] = (sides[0], sides[1])
+    return found
+
+
 def _keys(variable: str, raw: str) -> tuple[str, ...]:
     return tuple(key for key in (part.strip() for part in raw.split(",")) if key)
 
@@ -249,6 +271,14 @@ class Settings:
         number(-1.0, 1.0),
         "cluster's (and the CSV tool's) default threshold (calibrated: see Quality)",
     )
+    model_thresholds: Mapping[str, tuple[float | None, float | None]] = _setting(
+        dict,
+        "SIMFN_MODEL_THRESHOLDS",
+        _model_thresholds,
+        "`id=duplicate/cluster,...`: a served model's own defaults in place of the two above (`simfn-calibrate "
+        "--model id` prints the entry); an empty side keeps the one above",
+        shown="none",
+    )
     key_service: str = _setting(
         KEY_SERVICE,
         "SIMFN_KEY_SERVICE",
@@ -271,6 +301,11 @@ class Settings:
     def __post_init__(self) -> None:
         if self.model not in self.model_dirs:
             raise SettingsError(f"SIMFN_MODEL: {self.model!r} is not in SIMFN_MODELS ({', '.join(self.model_dirs)})")
+        unknown = [name for name in self.model_thresholds if name not in self.model_dirs]
+        if unknown:
+            raise SettingsError(
+                f"SIMFN_MODEL_THRESHOLDS: {unknown[0]!r} is not in SIMFN_MODELS ({', '.join(self.model_dirs)})"
+            )
         if len(self.api_keys) > 2:
             raise SettingsError(f"API keys: at most two at once (current and previous), found {len(self.api_keys)}")
         if not self.threads:
@@ -281,6 +316,14 @@ class Settings:
                 f"{self.working_threads + HEALTH_THREADS} ({HEALTH_THREADS} threads stay free for health checks), "
                 f"found {self.threads}"
             )
+
+    def thresholds(self, model: str | None) -> Thresholds:
+        """The default thresholds for a model id (the default model when None)."""
+        duplicate, cluster = self.model_thresholds.get(model or self.model, (None, None))
+        return Thresholds(
+            self.duplicate_threshold if duplicate is None else duplicate,
+            self.cluster_threshold if cluster is None else cluster,
+        )
 
     @property
     def working_threads(self) -> int:

@@ -70,7 +70,8 @@ def run_cluster(request: ClusterRequest, runtime: Runtime) -> ClusterResponse:
     encoder = runtime.models.get(request.model)
     texts = request.texts if request.items is None else [item.text for item in request.items]
     vectors = encoder.vectors(texts, request.embeddings, "embeddings")
-    threshold = runtime.settings.cluster_threshold if request.threshold is None else request.threshold
+    default = runtime.settings.thresholds(request.model).cluster
+    threshold = default if request.threshold is None else request.threshold
     band(threshold, request.review_threshold)  # a review threshold above the threshold is refused (422)
     groups = community_groups(vectors, threshold, request.min_cluster_size, request.review_threshold)
     ids = [item.id for item in request.items] if request.items is not None else None

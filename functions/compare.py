@@ -207,8 +207,9 @@ def run_compare(
     if isinstance(request, PairRequest):
         return _pair(request, encoder)
     if isinstance(request, QueryRequest):
-        return _query(request, encoder, runtime.settings.duplicate_threshold)
-    threshold = runtime.settings.duplicate_threshold if request.threshold is None else request.threshold
+        return _query(request, encoder, runtime.settings.thresholds(request.model).duplicate)
+    default = runtime.settings.thresholds(request.model).duplicate
+    threshold = default if request.threshold is None else request.threshold
     return _all_pairs(request, encoder, threshold, limits_for("compare", runtime.settings).pairs)
 
 

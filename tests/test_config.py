@@ -26,6 +26,14 @@ def test_settings_model_allow_list_maps_ids_to_folders() -> None:
     assert settings.model == "b"
 
 
+def test_settings_thresholds_are_per_model_with_the_services_as_fallback() -> None:
+    env = {"SIMFN_MODELS": "a=models/a,b=models/b", "SIMFN_MODEL": "a", "SIMFN_MODEL_THRESHOLDS": "b=0.82/, a=/0.7"}
+    settings = Settings.from_environ(env)
+    assert (settings.thresholds("b").duplicate, settings.thresholds("b").cluster) == (0.82, settings.cluster_threshold)
+    assert settings.thresholds(None) == settings.thresholds("a")
+    assert (settings.thresholds("a").duplicate, settings.thresholds("a").cluster) == (settings.duplicate_threshold, 0.7)
+
+
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().backend = "x"  # type: ignore[misc]
@@ -42,6 +50,9 @@ def test_settings_are_frozen() -> None:
         ({"SIMFN_CLUSTER_THRESHOLD": "high"}, "expected a number"),
         ({"SIMFN_MODELS": "no-folder"}, "id=folder"),
         ({"SIMFN_MODEL": "other"}, "not in SIMFN_MODELS"),
+        ({"SIMFN_MODEL_THRESHOLDS": "all-MiniLM-L6-v2=0.8"}, "id=duplicate/cluster"),
+        ({"SIMFN_MODEL_THRESHOLDS": "all-MiniLM-L6-v2=0.8/2"}, "from -1.0 to 1.0"),
+        ({"SIMFN_MODEL_THRESHOLDS": "other=0.8/0.7"}, "'other' is not in SIMFN_MODELS"),
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str], message: str) -> None:

@@ -200,13 +200,22 @@ def _pair_similarity(encoder: Encoder, first: list[str], second: list[str]) -> N
     return scores.pair_cosines(encoder.encode(first), encoder.encode(second))
 
 
-def vars_lines(pairs: PairCalibration | None, groups: GroupCalibration | None, model: str) -> list[str]:
-    lines = [f"# vars/<environment>.yml, from simfn-calibrate on model {model}; applies to every model served"]
-    if pairs is not None:
-        why = f"precision ≥ {pairs.precision_target}" if pairs.precise else "best F1"
-        lines.append(f'duplicate_threshold: "{pairs.duplicate.threshold:.2f}"  # {why}')
-    if groups is not None:
-        lines.append(f'cluster_threshold: "{groups.best.threshold:.2f}"  # best V-measure')
+def vars_lines(
+    pairs: PairCalibration | None, groups: GroupCalibration | None, model: str, default_model: str
+) -> list[str]:
+    """The default model's thresholds as their own vars; another model's as its `model_thresholds` entry."""
+    duplicate = f"{pairs.duplicate.threshold:.2f}" if pairs is not None else ""
+    cluster = f"{groups.best.threshold:.2f}" if groups is not None else ""
+    why = "best F1" if pairs is None or pairs.precise is None else f"precision ≥ {pairs.precision_target}"
+    lines = [f"# vars/<environment>.yml, from simfn-calibrate on model {model}"]
+    if model != default_model:
+        kept = " (an empty side keeps the service's default)" if not (duplicate and cluster) else ""
+        lines.append(f'model_thresholds: "{model}={duplicate}/{cluster}"  # duplicate: {why}; cluster: best V{kept}')
+    else:
+        if duplicate:
+            lines.append(f'duplicate_threshold: "{duplicate}"  # {why}')
+        if cluster:
+            lines.append(f'cluster_threshold: "{cluster}"  # best V-measure')
     if pairs is not None and pairs.review is not None:
         lines.append(
             f"# per request: review_threshold {pairs.review.threshold:.2f} finds {pairs.review.recall:.0%} of the "
@@ -254,8 +263,8 @@ def summary(pairs: PairCalibration | None, groups: GroupCalibration | None) -> l
     return lines
 
 
-def markdown(pairs: PairCalibration | None, groups: GroupCalibration | None, model: str) -> str:
-    lines = ["# Calibration", "", *summary(pairs, groups), "", "```yaml", *vars_lines(pairs, groups, model), "```"]
+def markdown(pairs: PairCalibration | None, groups: GroupCalibration | None, deploy: list[str]) -> str:
+    lines = ["# Calibration", "", *summary(pairs, groups), "", "```yaml", *deploy, "```"]
     if pairs is not None:
         lines += ["", "| threshold | precision | recall | F1 |", "|---|---|---|---|"]
         lines += [f"| {p.threshold:.2f} | {p.precision:.3f} | {p.recall:.3f} | {p.f1:.3f} |" for p in pairs.sweep]
@@ -346,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise InputError(f"{args.out}: no folder {args.out.parent}")
         pair_input = read_pairs(args) if args.pairs else None
         group_input = read_groups(args) if args.groups else None
-        encoder = get_runtime().models.get(args.model)
+        runtime = get_runtime()
+        encoder = runtime.models.get(args.model)
         pairs = groups = None
         if pair_input is not None:
             first, second, labels = pair_input
@@ -358,12 +368,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"simfn-calibrate: {error}", file=sys.stderr)
         return 2
     args.out.mkdir(exist_ok=True)
-    (args.out / "calibration.md").write_text(markdown(pairs, groups, encoder.model_id), encoding="utf-8")
+    lines = vars_lines(pairs, groups, encoder.model_id, runtime.settings.model)
+    (args.out / "calibration.md").write_text(markdown(pairs, groups, lines), encoding="utf-8")
     (args.out / "calibration.json").write_text(
         json.dumps({"model": encoder.model_id, "pairs": pairs and asdict(pairs), "groups": groups and asdict(groups)})
     )
     plot(pairs, groups, args.out / "calibration.png")
-    print("\n".join([*summary(pairs, groups), "", *vars_lines(pairs, groups, encoder.model_id)]))
+    print("\n".join([*summary(pairs, groups), "", *lines]))
     print(f"simfn-calibrate: wrote {args.out}/calibration.md, .png and .json", file=sys.stderr)
     return 0
 

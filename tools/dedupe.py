@@ -262,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     stages: dict[str, float] = {}
     try:
-        threshold = args.threshold if args.threshold is not None else get_runtime().settings.cluster_threshold
+        default = get_runtime().settings.thresholds(args.model).cluster
+        threshold = args.threshold if args.threshold is not None else default
         if args.review_threshold is not None and args.review_threshold > threshold:
             raise InputError(f"--review-threshold {args.review_threshold} is above the threshold {threshold}")
         table = read_goals(args.csv, args.column, args.id_column)

@@ -130,6 +130,8 @@ export interface ModelInfo {
   dimensions?: number;
   max_tokens?: number;
   engine?: string;
+  /** This model's default thresholds (SIMFN_MODEL_THRESHOLDS, else the service's). */
+  thresholds: { duplicate: number; cluster: number };
 }
 
 export interface Info {
@@ -139,6 +141,7 @@ export interface Info {
   models: ModelInfo[];
   limits: Record<string, number>;
   encoding_formats: ("float" | "base64")[];
+  /** The default model's default thresholds. */
   thresholds: { duplicate: number; cluster: number };
 }
 

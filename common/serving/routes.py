@@ -58,6 +58,7 @@ def info(runtime: Runtime, function: str, limits: Limits) -> dict[str, Any]:
         model = {"id": name, "default": name == settings.model, "loaded": encoder is not None, "dimensions": dimensions}
         model["max_tokens"] = record.get("max_seq_length")
         model["engine"] = encoder.engine.description if encoder else f"{settings.backend} (not loaded yet)"
+        model["thresholds"] = dataclasses.asdict(settings.thresholds(name))
         models.append(model)
     return {
         "service": "similarity-functions",
@@ -66,7 +67,7 @@ def info(runtime: Runtime, function: str, limits: Limits) -> dict[str, Any]:
         "models": models,
         "limits": {**dataclasses.asdict(limits), "text_chars": MAX_TEXT_CHARS},
         "encoding_formats": ["float", "base64"],
-        "thresholds": {"duplicate": settings.duplicate_threshold, "cluster": settings.cluster_threshold},
+        "thresholds": dataclasses.asdict(settings.thresholds(None)),  # the default model's
     }
 
 

@@ -8,10 +8,13 @@ import orjson
 import pytest
 from flask.testing import FlaskClient
 
+from common.config import DEFAULT_MODEL
 from common.runtime import Runtime
+from common.serving.app import create_app
 from common.serving.limits import DEFAULTS
 from common.vectors import to_base64
 from tests.fakes import DIMENSIONS as D
+from tests.fakes import fake_runtime
 
 GOALS = [
     "Improve family engagement through monthly parent workshops",  # 0 ─┐
@@ -69,6 +72,12 @@ def test_cluster_review_band_keeps_the_duplicate_groups_and_marks_what_it_adds(c
         ([0, 2, 5], ["duplicate", "possible", "duplicate"], "duplicate"),
         ([1, 3], ["possible", "possible"], "possible"),
     ], banded
+
+
+def test_cluster_default_threshold_is_the_models_own_when_it_has_one() -> None:
+    runtime = fake_runtime(model_thresholds={DEFAULT_MODEL: (None, 0.42)})
+    response = create_app("cluster", runtime).test_client().post("/", json={"texts": ["a", "b"]})
+    assert response.status_code == 200 and response.json is not None and response.json["threshold"] == 0.42
 
 
 def test_cluster_refuses_a_review_threshold_above_the_threshold(fake_cluster_client: FlaskClient) -> None:

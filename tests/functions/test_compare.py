@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
+from common.config import DEFAULT_MODEL
 from common.runtime import Runtime
+from common.serving.app import create_app
 from common.vectors import to_base64
 from tests.fakes import DIMENSIONS as D
+from tests.fakes import fake_runtime
 
 QUERY = "Improve family engagement through monthly parent workshops"
 CANDIDATES = [
@@ -109,6 +112,12 @@ def test_compare_all_pairs_band_adds_possible_pairs_and_keeps_the_duplicates(
     ]
     possible = [p for p in body["pairs"] if p["similarity"] < threshold]
     assert possible and all(p["verdict"] == "possible" and p["similarity"] >= 0.15 for p in possible), body
+
+
+def test_compare_default_threshold_is_the_models_own_when_it_has_one() -> None:
+    client = create_app("compare", fake_runtime(model_thresholds={DEFAULT_MODEL: (0.31, None)})).test_client()
+    response = client.post("/", json={"texts": ["a", "b"]})
+    assert response.status_code == 200 and response.json is not None and response.json["threshold"] == 0.31
 
 
 @pytest.mark.parametrize(

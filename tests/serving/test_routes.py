@@ -31,6 +31,14 @@ def test_info_names_models_engine_limits_and_version(function: str) -> None:
     assert "secret-key" not in response.text
 
 
+def test_info_gives_each_models_default_thresholds() -> None:
+    runtime = fake_runtime(api_keys=("k",), model_thresholds={"all-MiniLM-L6-v2": (0.8, None)})
+    info = create_app("compare", runtime).test_client().get("/info", headers={"X-API-Key": "k"}).json
+    assert info is not None
+    expected = {"duplicate": 0.8, "cluster": runtime.settings.cluster_threshold}
+    assert info["models"][0]["thresholds"] == info["thresholds"] == expected, info
+
+
 def test_info_needs_the_key() -> None:
     runtime = fake_runtime(api_keys=("secret-key",))
     assert create_app("embed", runtime).test_client().get("/info").status_code == 401

@@ -149,3 +149,11 @@ def test_calibrate_groups_file_needs_a_group_with_two_texts(
     groups = _csv(tmp_path / "groups.csv", ["text", "group"], [["a", "1"], ["b", "2"]])
     assert main(["--groups", str(groups), "--out", str(tmp_path / "c")]) == 2
     assert "every text is in a group of its own" in capsys.readouterr().err
+
+
+def test_calibrate_vars_name_another_models_thresholds_as_its_entry() -> None:
+    pairs = calibrate_pairs(*_scores(500, 7, separation=0.3), rounds=10)
+    own = calibrate.vars_lines(pairs, None, "goals-v1", default_model="all-MiniLM-L6-v2")
+    assert f'model_thresholds: "goals-v1={pairs.best.threshold:.2f}/"' in own[1], own
+    default = calibrate.vars_lines(pairs, None, "all-MiniLM-L6-v2", default_model="all-MiniLM-L6-v2")
+    assert default[1].startswith(f'duplicate_threshold: "{pairs.best.threshold:.2f}"'), default

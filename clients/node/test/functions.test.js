@@ -25,6 +25,7 @@ test("info tells each function's model, dimensions, limits and version", async (
     assert.equal(info.models[0].id, "all-MiniLM-L6-v2");
     assert.equal(info.models[0].dimensions, 384);
     assert.ok(info.limits.items > 0 && info.version, JSON.stringify(info));
+    assert.deepEqual(info.models[0].thresholds, info.thresholds);
   }
 });
 
