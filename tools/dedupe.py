@@ -59,11 +59,14 @@ def read_goals(path: Path, column: str, id_column: str | None) -> Table:
 
 @dataclass(frozen=True)
 class Distinct:
-    """The table's texts as distinct texts (same after whitespace and case folding): each row's one, and how many."""
+    """The table's texts as distinct texts (same after whitespace and case folding), and the rows of each."""
 
     texts: list[str]  # each distinct text as its first row has it
-    node_of_row: dict[int, int]  # row number → distinct text (rows with text only)
-    weights: NDArray[np.int64]
+    rows: list[list[int]]  # the row numbers of each distinct text, in order
+
+    @property
+    def weights(self) -> NDArray[np.int64]:
+        return np.array([len(rows) for rows in self.rows], dtype=np.int64)
 
 
 def normal_form(text: str) -> str:
@@ -73,16 +76,16 @@ def normal_form(text: str) -> str:
 def distinct(table: Table, column: str) -> Distinct:
     nodes: dict[str, int] = {}
     texts: list[str] = []
-    node_of_row: dict[int, int] = {}
+    rows: list[list[int]] = []
     for number, row in enumerate(table.rows):
         text = (row[column] or "").strip()
         if text:
             node = nodes.setdefault(normal_form(text), len(texts))
             if node == len(texts):
                 texts.append(row[column])
-            node_of_row[number] = node
-    weights = np.bincount(np.fromiter(node_of_row.values(), dtype=np.int64), minlength=len(texts))
-    return Distinct(texts, node_of_row, weights.astype(np.int64))
+                rows.append([])
+            rows[node].append(number)
+    return Distinct(texts, rows)
 
 
 def encode(texts: Sequence[str], model: str | None, path: Path) -> Matrix:
@@ -129,20 +132,18 @@ def assign(table: Table, args: argparse.Namespace, threshold: float, stages: dic
             f" (IVF-SQ8, hits re-scored exactly: it finds {share:.2%} of the {pairs} pairs ≥ {threshold} of 1,000 "
             f"sampled texts; each group's members {members})"
         )
-    print(f"simfn-dedupe: {len(hood)} distinct texts of {len(texts.node_of_row)}; neighbours {how}", file=sys.stderr)
-    rows_of: dict[int, list[int]] = {}
-    for number, node in texts.node_of_row.items():
-        rows_of.setdefault(node, []).append(number)
+    weights, rows_of = texts.weights, texts.rows
+    print(f"simfn-dedupe: {len(hood)} distinct texts of {int(weights.sum())}; neighbours {how}", file=sys.stderr)
     grouped = {m for group in groups for m in group.members}
     singles = [Group([node], node) for node in range(len(texts.texts)) if node not in grouped]
-    everything = sorted(
-        groups, key=lambda g: (-sum(len(rows_of[m]) for m in g.members), min(rows_of[m][0] for m in g.members))
-    ) + sorted(singles, key=lambda g: rows_of[g.members[0]][0])
+    # Largest (in rows) first, then by first row; rows of one distinct text are in order, so its first is [0].
+    everything = sorted(groups, key=lambda g: (-weights[g.members].sum(), min(rows_of[m][0] for m in g.members)))
+    everything += sorted(singles, key=lambda g: rows_of[g.members[0]][0])
     out = [{**row, **dict.fromkeys(OUTPUT_COLUMNS, "")} for row in table.rows]
     for number, group in enumerate(everything, 1):
         centre = rows_of[group.representative][0]
         label = table.rows[centre][id_column] if id_column else str(centre + 1)
-        size = sum(len(rows_of[m]) for m in group.members)
+        size = int(weights[group.members].sum())
         possible = set(group.possible)
         for node in group.members:
             similarity = f"{float(vectors[node] @ vectors[group.representative]):.4f}"
