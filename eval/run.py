@@ -27,7 +27,7 @@ from common.encoder import Encoder
 from common.runtime import get_runtime
 from eval import data
 from tools import scores
-from tools.calibrate import calibrate_groups, calibrate_pairs
+from tools.calibrate import calibrate_groups, calibrate_pairs, pair_similarity
 from tools.machine import describe
 
 CLUSTER_THRESHOLDS = [round(0.50 + 0.025 * step, 3) for step in range(19)]
@@ -35,19 +35,17 @@ PRECISION = 0.95  # the precision target the calibration table reports
 STS_DUPLICATE = 4.0  # STS-B gold ≥ 4: "mostly equivalent" or better
 
 
-def _pairs(encoder: Encoder, pairs: data.Pairs) -> np.ndarray[Any, np.dtype[np.float32]]:
-    return scores.pair_cosines(encoder.encode(pairs.first), encoder.encode(pairs.second))
-
-
 def evaluate_pairs(encoder: Encoder, folder: Path) -> dict[str, Any]:
     """simfn-calibrate's pair figures (with their bootstrap intervals) on STS-B (gold ≥ 4) and MRPC."""
     sts = data.stsb(folder)
-    sts_scores = _pairs(encoder, sts)
+    sts_scores = pair_similarity(encoder, sts.first, sts.second)
     mrpc = data.mrpc(folder)
     return {
         "stsb_dev_spearman": scores.spearman(sts_scores.tolist(), sts.labels),
         "stsb": asdict(calibrate_pairs(sts_scores, np.array(sts.labels) >= STS_DUPLICATE, PRECISION)),
-        "mrpc": asdict(calibrate_pairs(_pairs(encoder, mrpc), np.array(mrpc.labels) == 1, PRECISION)),
+        "mrpc": asdict(
+            calibrate_pairs(pair_similarity(encoder, mrpc.first, mrpc.second), np.array(mrpc.labels) == 1, PRECISION)
+        ),
     }
 
 

@@ -86,27 +86,27 @@ def calibrate_pairs(
     seed: int = 0,
 ) -> PairCalibration:
     """The pair figures, with intervals from resampling the pairs with replacement."""
-    target = 2.0 if precision is None else precision  # no threshold reaches a precision of 2
     sweep = scores.sweep(similarity, duplicate, PAIR_THRESHOLDS)
     rng = np.random.default_rng(seed)
-    best_at, best_f1, precise_at = [], [], []
+    best_at, best_f1, reached = [], [], []
     for _ in range(rounds):
         pick = rng.integers(len(similarity), size=len(similarity))
         points = scores.sweep(similarity[pick], duplicate[pick], PAIR_THRESHOLDS)
         top = scores.best(points)
         best_at.append(top.threshold)
         best_f1.append(top.f1)
-        precise = scores.lowest_precise(points, target)
-        precise_at.append(precise.threshold if precise else np.nan)
-    reached = [value for value in precise_at if not np.isnan(value)]
-    precise = scores.lowest_precise(sweep, target)
-    chosen = precise or scores.best(sweep)
+        round_precise = scores.lowest_precise(points, precision) if precision is not None else None
+        if round_precise is not None:
+            reached.append(round_precise.threshold)
+    best = scores.best(sweep)
+    precise = scores.lowest_precise(sweep, precision) if precision is not None else None
+    chosen = precise or best
     review = scores.highest_recall([p for p in sweep if p.threshold <= chosen.threshold], recall)
     return PairCalibration(
         pairs=len(similarity),
         duplicates=int(duplicate.sum()),
         sweep=sweep,
-        best=scores.best(sweep),
+        best=best,
         best_threshold=Interval.of(best_at),
         best_f1=Interval.of(best_f1),
         precision_target=precision,
@@ -196,7 +196,8 @@ def read_groups(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return [text for text, _ in rows], [group for _, group in rows]
 
 
-def _pair_similarity(encoder: Encoder, first: list[str], second: list[str]) -> NDArray[np.float32]:
+def pair_similarity(encoder: Encoder, first: list[str], second: list[str]) -> NDArray[np.float32]:
+    """The cosine of each pair (first[k], second[k]) on the encoder."""
     return scores.pair_cosines(encoder.encode(first), encoder.encode(second))
 
 
@@ -360,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pairs = groups = None
         if pair_input is not None:
             first, second, labels = pair_input
-            similarity = _pair_similarity(encoder, first, second)
+            similarity = pair_similarity(encoder, first, second)
             pairs = calibrate_pairs(similarity, labels, args.precision, args.recall, args.rounds)
         if group_input is not None:
             groups = calibrate_groups(encoder.encode(group_input[0]), group_input[1])
