@@ -1,8 +1,9 @@
 """OpenVINO streams: one stream of all cores against one stream per core, two requests in flight (embed's slots).
 
 python -m bench.streams [--precision bf16 f32] [--batches 40]
-Each configuration runs in a process of its own: throughput on batches of 32 distinct goal-like texts, and the
-peak RSS after both requests ran the largest admitted batch (32 texts of 256 tokens) at once.
+Each configuration runs in a process of its own: throughput on distinct goal-like texts cut into the calls the
+production engine makes (up to 32 texts and MAX_BATCH_TOKENS a call), and the peak RSS after both requests ran
+the largest call it makes (texts of the model's maximum length) at once.
 """
 
 from __future__ import annotations
@@ -21,11 +22,21 @@ import openvino as ov
 
 from bench.texts import goal_texts
 from common.config import Settings
-from common.engines.artifact import verify
-from common.engines.graph import load_tokenizer
+from common.engines.artifact import Artifact, verify
+from common.engines.graph import GraphEngine, graph_engine
 from tools.machine import describe
 
 IN_FLIGHT = 2
+MAX_TEXT_WORDS = 1_600  # 8,000 characters: past any model's maximum length
+
+
+def _calls(artifact: Artifact) -> GraphEngine:
+    """The production engine's tokenizing and batching (the calls it would make), without its backend."""
+
+    def unused(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        raise AssertionError("only its calls are used")
+
+    return graph_engine(artifact, unused, 32, "calls only")
 
 
 def _compiled(folder_ir: str, streams: int, precision: str) -> ov.CompiledModel:
@@ -58,19 +69,14 @@ def _in_flight(requests: list[ov.InferRequest], feeds: list[dict[str, np.ndarray
 
 def measure(streams: int, precision: str, batches: int) -> dict[str, float]:
     artifact = verify(Settings().model_dirs[Settings().model])
-    tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
     texts = goal_texts(32 * batches, 3)
-    feeds = []
-    for start in range(0, len(texts), 32):
-        encoded = tokenizer.encode_batch(texts[start : start + 32])
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        feeds.append({"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in encoded])})
+    feeds = [{"input_ids": ids, "attention_mask": mask} for _, ids, mask in _calls(artifact).calls(texts)]
     compiled = _compiled(str(artifact.ir_path), streams, precision)
     requests = [compiled.create_infer_request() for _ in range(IN_FLIGHT)]
     _in_flight(requests, feeds[: len(requests)])
     rate = float(np.median([len(texts) / _in_flight(requests, feeds) for _ in range(3)]))
-    largest = {"input_ids": np.ones((32, 256), dtype=np.int64), "attention_mask": np.ones((32, 256), dtype=np.int64)}
-    _in_flight(requests, [largest] * len(requests))
+    _, ids, mask = next(_calls(artifact).calls(["goal " * MAX_TEXT_WORDS] * 32))
+    _in_flight(requests, [{"input_ids": ids, "attention_mask": mask}] * len(requests))
     return {"texts_per_s": rate, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -92,7 +98,7 @@ def main() -> None:
             found = json.loads(ran.stdout)
             print(
                 f"{precision}, {streams} stream(s), {IN_FLIGHT} requests in flight: {found['texts_per_s']:.0f} "
-                f"texts/s, peak RSS {found['peak_rss_mb']:.0f} MB after the largest batch on both"
+                f"texts/s, peak RSS {found['peak_rss_mb']:.0f} MB after the largest call on both"
             )
 
 

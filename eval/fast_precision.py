@@ -26,7 +26,7 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 
 from common.config import Settings
 from common.engines.artifact import Artifact, verify
-from common.engines.graph import GraphEngine, graph_engine, load_tokenizer
+from common.engines.graph import GraphEngine, graph_engine
 from common.vectors import Matrix
 from eval import data
 from tools.corpus import varied_texts
@@ -44,17 +44,11 @@ def engine(artifact: Artifact, graph: Path) -> GraphEngine:
 
 
 class _Batches(CalibrationDataReader):  # type: ignore[misc]
-    """Batches of 32 generated goal-like texts, tokenized as the engine does, for the static ranges."""
+    """512 generated goal-like texts in the calls the exact engine makes, for the static ranges."""
 
     def __init__(self, artifact: Artifact) -> None:
-        tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length)
-        texts = varied_texts(512, seed=11)
-        self._feeds = []
-        for start in range(0, len(texts), 32):
-            encoded = tokenizer.encode_batch(texts[start : start + 32])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            self._feeds.append({"input_ids": ids, "attention_mask": mask})
+        calls = engine(artifact, artifact.model_path).calls(varied_texts(512, seed=11))
+        self._feeds = [{"input_ids": ids, "attention_mask": mask} for _, ids, mask in calls]
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         return self._feeds.pop() if self._feeds else None

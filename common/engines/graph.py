@@ -70,6 +70,13 @@ class GraphEngine:
 
     def encode(self, texts: Sequence[str]) -> Matrix:
         vectors = np.empty((len(texts), self.dimensions), dtype=np.float32)
+        for batch, ids, mask in self.calls(texts):
+            cutoff.check()
+            vectors[batch] = self._infer(ids, mask)
+        return vectors
+
+    def calls(self, texts: Sequence[str]) -> Iterator[tuple[list[int], TokenIds, TokenIds]]:
+        """The engine calls encode makes: each one's text indices, padded token ids and attention mask."""
         tokens = self._tokenize(texts)
         lengths = [len(row) for row in tokens]
         for batch in self._batches(lengths):
@@ -79,9 +86,7 @@ class GraphEngine:
             for row, index in enumerate(batch):
                 ids[row, : lengths[index]] = tokens[index]
                 mask[row, : lengths[index]] = 1
-            cutoff.check()
-            vectors[batch] = self._infer(ids, mask)
-        return vectors
+            yield batch, ids, mask
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         return sum(len(row) for row in self._tokenize(texts))
