@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +54,7 @@ class VectorFile:
         wanted = Record(model, texts_digest(texts), len(texts), dimensions, 0)
         if path.exists():
             found = read_record(path)
-            if (found.model, found.texts_sha256, found.rows, found.dimensions) != (
-                wanted.model,
-                wanted.texts_sha256,
-                wanted.rows,
-                wanted.dimensions,
-            ):
+            if replace(found, done=0) != wanted:
                 raise VectorFileError(
                     f"{path} holds vectors of other texts or another model ({found.rows} rows of {found.model}); "
                     "delete it or name another file with --vectors"
@@ -73,7 +68,7 @@ class VectorFile:
     def written(self, done: int) -> None:
         """Flush the rows so far, then record them (the record never claims rows that are not on disk)."""
         self.array.flush()
-        self.record = Record(**{**asdict(self.record), "done": done})
+        self.record = replace(self.record, done=done)
         temporary = record_path(self.path).with_suffix(".tmp")
         temporary.write_text(json.dumps(asdict(self.record)))
         os.replace(temporary, record_path(self.path))
