@@ -159,14 +159,14 @@ class Settings:
         "auto",
         "SIMFN_BACKEND",
         choice(*BACKENDS),
-        "engine: `auto` (OpenVINO bf16 where the CPU has native bf16, else ONNX Runtime f32), `openvino`, "
+        "engine: `auto` (OpenVINO bf16 where the CPU has AMX, else ONNX Runtime f32), `openvino`, "
         "`onnxruntime` (all run the exported artifact, no torch) or `sentence-transformers` (needs torch)",
     )
     precision: str = _setting(
         "auto",
         "SIMFN_PRECISION",
         choice(*PRECISIONS),
-        "OpenVINO inference precision: `auto` (bf16 where the CPU has it natively, else f32), `f32`, `bf16`",
+        "OpenVINO inference precision: `auto` (bf16 where the CPU has AMX, else f32), `f32`, `bf16`",
     )
     model_dirs: Mapping[str, Path] = _setting(
         default_model_dirs,

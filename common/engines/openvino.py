@@ -17,33 +17,34 @@ import openvino as ov  # noqa: E402
 
 from common.config import Settings  # noqa: E402
 from common.engines.artifact import ArtifactError, verify  # noqa: E402
+from common.engines.choice import fast_bf16  # noqa: E402
 from common.engines.graph import GraphEngine, TokenIds, graph_engine  # noqa: E402
 from common.vectors import Matrix  # noqa: E402
 
 
 def load(folder: Path, settings: Settings, ungated: bool = False) -> GraphEngine:
-    """The engine; `auto` runs bf16 only where the CPU has it and the model passed its bf16 gate at export.
+    """The engine; `auto` runs bf16 only where it beats f32 (AMX) and the model passed its bf16 gate at export.
 
     ungated: the exporter's own parity run, before there is a gate to read.
     """
     artifact = verify(folder)
+    gated = ungated or artifact.passed("openvino bf16")
     precision = settings.precision
-    if not ungated and not artifact.passed("openvino bf16"):
-        if precision == "bf16":
-            raise ArtifactError(f"{folder}: bf16 did not pass its parity gate at export (or was not measured)")
-        if precision == "auto":
-            precision = "f32"
+    if precision == "bf16" and not gated:
+        raise ArtifactError(f"{folder}: bf16 did not pass its parity gate at export (or was not measured)")
+    if precision == "auto":
+        # OpenVINO's own default is bf16 wherever the CPU has AVX-512 BF16, slower there than f32 without AMX.
+        precision = "bf16" if gated and fast_bf16() else "f32"
     # The CPU plugin keeps compiled state for every input shape it has seen (default 5,000 shapes): each
     # (batch, length) pair added megabytes, 2.6 GB after 512 shapes. 16 keeps the common shapes warm.
     config: dict[str, Any] = {
         "PERFORMANCE_HINT": "LATENCY",
         "ENABLE_CPU_PINNING": False,
         "CPU_RUNTIME_CACHE_CAPACITY": 16,
+        "INFERENCE_PRECISION_HINT": precision,
     }
     if settings.engine_threads:
         config["INFERENCE_NUM_THREADS"] = settings.engine_threads
-    if precision != "auto":
-        config["INFERENCE_PRECISION_HINT"] = precision
     compiled = ov.Core().compile_model(str(artifact.ir_path), "CPU", config)
     precision = compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
     # An infer request is not thread-safe, and each keeps the buffers of the largest batch it has run
