@@ -4,14 +4,19 @@ python -m bench.ceiling [--model models/all-MiniLM-L6-v2] [--goals PATH_TO_goals
 
 The ceiling for a set of texts is the machine's measured matrix throughput divided by the FLOPs those texts
 cost at their real (unpadded) token counts: no engine can encode them faster at that precision. Throughput
-figures elsewhere in bench are also given as a percentage of it.
+figures elsewhere in bench are also given as a percentage of it. Beside it: how much production's calls pad
+beyond the real tokens, and where ONNX Runtime's time goes on those calls, by operator (its profiler): the
+matrix products are what the ceiling counts; the rest (softmax, GELU, layer norm, adds, transposes) it leaves out.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from bench.streams import production_feeds
 from bench.texts import goal_texts, real_goals
 from common.config import Settings
 from common.engines.artifact import Artifact, verify
@@ -124,6 +130,44 @@ def measure(artifact: Artifact, texts: Sequence[str]) -> Ceiling:
     return Ceiling(describe(), gflops, float(np.mean(flops)), float(np.mean(counts)))
 
 
+@dataclass(frozen=True)
+class TimeSplit:
+    """Where an engine's time goes beside the arithmetic the ceiling counts."""
+
+    shares: dict[str, float]  # operator type → share of ONNX Runtime's kernel time, largest first
+    padding: float  # padded positions per real token in production's calls, minus one
+
+    def render(self) -> str:
+        products = sum(share for name, share in self.shares.items() if "MatMul" in name or name == "Gemm")
+        top = ", ".join(f"{name} {100 * share:.1f} %" for name, share in list(self.shares.items())[:6])
+        return (
+            f"Production's calls pad {100 * self.padding:.1f} % beyond the real tokens; ONNX Runtime's time on them: "
+            f"matrix products {100 * products:.1f} % ({top})."
+        )
+
+
+def time_split(artifact: Artifact, texts: Sequence[str]) -> TimeSplit:
+    """ONNX Runtime's kernel time per operator type (its profiler) over the calls production makes for the texts."""
+    import onnxruntime as ort
+
+    feeds = production_feeds(artifact, list(texts))
+    with tempfile.TemporaryDirectory() as folder:
+        options = ort.SessionOptions()
+        options.enable_profiling, options.profile_file_prefix = True, str(Path(folder) / "profile")
+        session = ort.InferenceSession(str(artifact.model_path), options, providers=["CPUExecutionProvider"])
+        for feed in feeds * 2:
+            session.run(None, feed)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    spent: Counter[str] = Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            spent[event["args"]["op_name"]] += event["dur"]
+    total = sum(spent.values())
+    real = sum(int(feed["attention_mask"].sum()) for feed in feeds)
+    padded = sum(feed["attention_mask"].size for feed in feeds)
+    return TimeSplit({name: time / total for name, time in spent.most_common()}, padded / real - 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="artifact folder; the default model's if absent")
@@ -132,9 +176,12 @@ def main() -> None:
     settings = Settings.from_environ()
     artifact = verify(args.model or settings.model_dirs[settings.model])
     print(describe())
-    print(measure(artifact, goal_texts(640, seed=1)).render("goal-like texts"))
+    texts = {"goal-like texts": goal_texts(640, seed=1)}
     if args.goals:
-        print(measure(artifact, real_goals(args.goals)).render(f"the goals of {args.goals}"))
+        texts[f"the goals of {args.goals}"] = real_goals(args.goals)
+    for label, some in texts.items():
+        print(measure(artifact, some).render(label))
+        print(time_split(artifact, some).render())
 
 
 if __name__ == "__main__":

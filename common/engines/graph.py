@@ -23,9 +23,6 @@ MAX_BATCH_TOKENS = 768
 # An engine call's padded size may be at most this multiple of its real tokens. Measured on real goals
 # (bench.report --goals): 1.25 beat both 1.125 (more, smaller calls) and no bound (more padding).
 MAX_PADDING = 1.25
-# Widths are rounded up to a multiple of this: OpenVINO keeps state per input shape, and exact widths took
-# embed from 271 to 301 MB over bench.report's sequence of requests (268 MB rounded to 8; speed unchanged).
-WIDTH_STEP = 8
 
 
 def load_tokenizer(path: Path, max_length: int, pad_token: str = "[PAD]") -> Tokenizer:
@@ -55,6 +52,7 @@ class GraphEngine:
         batch_size: int,
         description: str,
         lower_case: bool = False,
+        width_step: int = 1,
     ) -> None:
         # Each engine call is padded here, to its own longest text (see _batches).
         self._pad_id = tokenizer.padding["pad_id"] if tokenizer.padding else 0
@@ -65,6 +63,7 @@ class GraphEngine:
         self._infer = infer
         self._batch_size = batch_size
         self._lower_case = lower_case
+        self._width_step = width_step
         self.dimensions = dimensions
         self.description = description
 
@@ -80,7 +79,8 @@ class GraphEngine:
         tokens = self._tokenize(texts)
         lengths = [len(row) for row in tokens]
         for batch in self._batches(lengths):
-            width = min(-(-lengths[batch[-1]] // WIDTH_STEP) * WIDTH_STEP, self._max_width or 1 << 30)
+            step = self._width_step
+            width = min(-(-lengths[batch[-1]] // step) * step, self._max_width or 1 << 30)
             ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, index in enumerate(batch):
@@ -131,7 +131,12 @@ class GraphEngine:
             yield batch
 
 
-def graph_engine(artifact: Artifact, infer: Infer, batch_size: int, description: str) -> GraphEngine:
-    """The loop around a backend's infer function, set up from the artifact's own configuration."""
+def graph_engine(
+    artifact: Artifact, infer: Infer, batch_size: int, description: str, width_step: int = 1
+) -> GraphEngine:
+    """The loop around a backend's infer function, set up from the artifact's own configuration.
+
+    width_step: each call's width is rounded up to a multiple of it (1: exact, the longest text's tokens).
+    """
     tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length, artifact.pad_token)
-    return GraphEngine(tokenizer, infer, artifact.dimensions, batch_size, description, artifact.lower_case)
+    return GraphEngine(tokenizer, infer, artifact.dimensions, batch_size, description, artifact.lower_case, width_step)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from common.config import Settings
-from common.engines.graph import MAX_BATCH_TOKENS, MAX_PADDING, WIDTH_STEP, GraphEngine, TokenIds, load_tokenizer
+from common.engines.graph import MAX_BATCH_TOKENS, MAX_PADDING, GraphEngine, TokenIds, load_tokenizer
 from common.vectors import Matrix
 
 
@@ -50,7 +51,8 @@ def test_graph_engine_splits_a_batch_of_long_texts_to_bound_tokens_per_call() ->
     assert vectors[:, 0].tolist() == [256] * 40 + [3]
 
 
-def test_graph_engine_pads_each_call_little_and_masks_only_the_padding() -> None:
+@pytest.mark.parametrize("width_step", [1, 8])  # ONNX Runtime's exact widths, OpenVINO's rounded ones
+def test_graph_engine_pads_each_call_little_and_masks_only_the_padding(width_step: int) -> None:
     calls: list[tuple[TokenIds, TokenIds]] = []
 
     def infer(ids: TokenIds, mask: TokenIds) -> Matrix:
@@ -59,12 +61,12 @@ def test_graph_engine_pads_each_call_little_and_masks_only_the_padding() -> None
 
     tokenizer = load_tokenizer(_tokenizer_path(), 256)
     texts = [" ".join(["word"] * (1 + (index * 7) % 60)) for index in range(64)]  # 3 to 62 tokens, mixed
-    vectors = GraphEngine(tokenizer, infer, 2, 32, "t").encode(texts)
+    vectors = GraphEngine(tokenizer, infer, 2, 32, "t", width_step=width_step).encode(texts)
     assert vectors[:, 0].tolist() == [len(text.split()) + 2 for text in texts]  # [CLS] words [SEP]
     for ids, mask in calls:
         rows, width = ids.shape
         longest = int(mask.sum(axis=1).max())
-        assert width == -(-longest // WIDTH_STEP) * WIDTH_STEP, (width, longest)
+        assert width == -(-longest // width_step) * width_step, (width, longest)
         assert rows == 1 or rows * longest <= MAX_PADDING * mask.sum(), (rows, longest, int(mask.sum()))
         assert (ids[mask == 0] == tokenizer.token_to_id("[PAD]")).all()
     assert len(calls) < len(texts) // 4, "texts of similar length should share calls"
@@ -77,5 +79,5 @@ def test_graph_engine_never_pads_past_the_models_length() -> None:
         widths.append(ids.shape[1])
         return np.zeros((len(ids), 2), dtype=np.float32)
 
-    GraphEngine(load_tokenizer(_tokenizer_path(), 13), infer, 2, 32, "t").encode(["word " * 40])
+    GraphEngine(load_tokenizer(_tokenizer_path(), 13), infer, 2, 32, "t", width_step=8).encode(["word " * 40])
     assert widths == [13]  # 13 tokens would round up to 16: past the positions a model of length 13 has
