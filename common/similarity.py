@@ -78,7 +78,7 @@ def degrees(vectors: Matrix, threshold: float, among: Mask | None = None) -> NDA
     among: count only these rows, and only for them (the others get 0).
     """
     level = threshold - TOLERANCE
-    counts = (np.einsum("ij,ij->i", vectors, vectors) >= level).astype(np.int64)
+    counts: NDArray[np.int64] = (np.einsum("ij,ij->i", vectors, vectors) >= level).astype(np.int64)
     for start, block in _upper_blocks(vectors):
         hits = block >= level
         if among is not None:
