@@ -36,7 +36,6 @@ from tools.machine import describe
 
 SAMPLE_SECONDS = 0.02
 PROBE_SECONDS = 0.1
-HEALTH_LIMIT_S = 1.0
 
 
 Run = Callable[[Instance], list[Answer]]
@@ -58,6 +57,7 @@ class Result:
     quota_mb: int
     after_mb: float
     health_max_ms: float
+    health_limit_ms: float
     seconds: float
 
     @property
@@ -66,7 +66,7 @@ class Result:
         complete = all(
             kind[:3].isdigit() and not kind.startswith("500") and "not JSON" not in kind for kind in self.answers
         )
-        return self.peak_mb < self.quota_mb and self.health_max_ms < HEALTH_LIMIT_S * 1000 and complete
+        return self.peak_mb < self.quota_mb and self.health_max_ms < self.health_limit_ms and complete
 
 
 class Watch:
@@ -357,6 +357,7 @@ def attack(function: str, quick: bool, backend: str | None = None) -> Iterator[R
                 target.quota_mb,
                 after,
                 1000 * max(watch.health, default=0.0),
+                1000 * target.health_timeout_s,
                 time.perf_counter() - began,
             )
 
@@ -401,7 +402,8 @@ def main() -> None:
     failed = [f"{r.function}: {r.case}" for r in results if not r.ok]
     lines += [
         "",
-        f"{len(results) - len(failed)} of {len(results)} cases within quota, /healthz < 1 s, every answer complete.",
+        f"{len(results) - len(failed)} of {len(results)} cases within quota, /healthz within the manifest's"
+        " health-check timeout, every answer complete.",
     ]
     print(lines[-1])
     args.page.parent.mkdir(parents=True, exist_ok=True)

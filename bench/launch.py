@@ -30,6 +30,7 @@ class Instance:
     process: subprocess.Popen[bytes]
     port: int
     quota_mb: int
+    health_timeout_s: int  # Cloud Foundry restarts an instance whose /healthz takes longer
     cold_start_s: float
 
     @property
@@ -56,7 +57,7 @@ def instance(function: str, environment: str = "prod", env: dict[str, str] | Non
         )
         try:
             cold = _first_200(process, port, function, started)
-            yield Instance(process, port, app.memory_mb, cold)
+            yield Instance(process, port, app.memory_mb, app.health_check_invocation_timeout, cold)
         finally:
             process.terminate()
             try:

@@ -20,6 +20,7 @@ def _result(**overrides: object) -> Result:
         "quota_mb": 288,
         "after_mb": 240.0,
         "health_max_ms": 20.0,
+        "health_limit_ms": 5000.0,
         "seconds": 1.0,
     }
     values.update(overrides)
@@ -31,7 +32,8 @@ def _result(**overrides: object) -> Result:
     [
         ({}, True),
         ({"peak_mb": 290.0}, False),
-        ({"health_max_ms": 1200.0}, False),
+        ({"health_max_ms": 1200.0}, True),
+        ({"health_max_ms": 5000.0}, False),
         ({"answers": {"200": 1, "ConnectionResetError": 1}}, False),
         ({"answers": {"500 internal": 1}}, False),
         ({"answers": {"413 not JSON": 1}}, False),
