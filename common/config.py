@@ -159,14 +159,16 @@ class Settings:
         "auto",
         "SIMFN_BACKEND",
         choice(*BACKENDS),
-        "engine: `auto` (OpenVINO bf16 where the CPU has AMX, else ONNX Runtime f32), `openvino`, "
+        "engine: `auto` (OpenVINO bf16 where bf16 beats f32 — AMX, or AMD's AVX-512 BF16 — else ONNX Runtime "
+        "f32; [docs/engines.md](docs/engines.md)), `openvino`, "
         "`onnxruntime` (all run the exported artifact, no torch) or `sentence-transformers` (needs torch)",
     )
     precision: str = _setting(
         "auto",
         "SIMFN_PRECISION",
         choice(*PRECISIONS),
-        "OpenVINO inference precision: `auto` (bf16 where the CPU has AMX, else f32), `f32`, `bf16`",
+        "OpenVINO inference precision: `auto` (bf16 where it beats f32, as above, and the model's export passed "
+        "its bf16 gate; else f32), `f32`, `bf16`",
     )
     model_dirs: Mapping[str, Path] = _setting(
         default_model_dirs,

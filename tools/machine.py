@@ -19,5 +19,7 @@ def cpu_flags() -> list[str]:
 def describe() -> str:
     text = Path("/proc/cpuinfo").read_text()
     cpu = next(line for line in text.splitlines() if "model name" in line).split(":")[1].strip()
+    family = choice.this_cpu().family  # a virtual machine's model name may be only "AMD EPYC"
     cores = len(os.sched_getaffinity(0))
-    return f"{cpu} ({' '.join(cpu_flags()) or 'no AVX2'}), {cores} cores, Python {platform.python_version()}"
+    flags = " ".join(cpu_flags()) or "no AVX2"
+    return f"{cpu} (family {family}; {flags}), {cores} cores, Python {platform.python_version()}"

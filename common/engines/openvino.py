@@ -28,7 +28,7 @@ WIDTH_STEP = 8
 
 
 def load(folder: Path, settings: Settings, ungated: bool = False) -> GraphEngine:
-    """The engine; `auto` runs bf16 only where it beats f32 (AMX) and the model passed its bf16 gate at export.
+    """The engine; `auto` runs bf16 only where it beats f32 (choice.fast_bf16) and the model passed its bf16 gate.
 
     ungated: the exporter's own parity run, before there is a gate to read.
     """
@@ -38,7 +38,7 @@ def load(folder: Path, settings: Settings, ungated: bool = False) -> GraphEngine
     if precision == "bf16" and not gated:
         raise ArtifactError(f"{folder}: bf16 did not pass its parity gate at export (or was not measured)")
     if precision == "auto":
-        # OpenVINO's own default is bf16 wherever the CPU has AVX-512 BF16, slower there than f32 without AMX.
+        # OpenVINO's own default is bf16 wherever the CPU has AVX-512 BF16, slower than f32 on Intel without AMX.
         precision = "bf16" if gated and fast_bf16() else "f32"
     # The CPU plugin keeps compiled state for every input shape it has seen (default 5,000 shapes): each
     # (batch, length) pair added megabytes, 2.6 GB after 512 shapes. 16 keeps the common shapes warm.
