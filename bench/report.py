@@ -1,7 +1,7 @@
 """The performance report: our functions against the machine's ceiling, sentence-transformers and infinity-emb.
 
 python -m bench.report [--goals PATH_TO_goals.csv] [--infinity PATH_TO_infinity_emb] [--repeats 3]
-    [--out reports/bench] [--page docs/performance.md | docs/performance-no-amx.md]
+    [--out reports/bench] [--page docs/performance.md | docs/performance-amd-bf16.md | docs/performance-no-amx.md]
 Writes report.json and report.md (date, CPU and flags, versions, settings, command) and, with --page, the
 README's performance page; every ratio is from this one run.
 """
@@ -472,8 +472,10 @@ PAGE = """# Performance
 
 This page is written by `python -m bench.report --page docs/{page}` (the run it shows is named below);
 rerun it to measure the machine in front of you. One page per CPU class measured:
-[performance.md](performance.md) (AMX: `auto` runs OpenVINO bf16) and [performance-no-amx.md](performance-no-amx.md)
-(AVX-512 BF16 without AMX: ONNX Runtime f32, as on AVX2). What each CPU class gets, and why: [engines.md](engines.md).
+[performance.md](performance.md) (Intel with AMX: `auto` runs OpenVINO bf16),
+[performance-amd-bf16.md](performance-amd-bf16.md) (AMD with AVX-512 BF16: OpenVINO bf16) and
+[performance-no-amx.md](performance-no-amx.md) (Intel with AVX-512 BF16 but no AMX: ONNX Runtime f32, as on AVX2).
+What each CPU class gets, and why: [engines.md](engines.md).
 
 The ceiling is what the machine's arithmetic allows: `bench.ceiling` measures matrix-product throughput here
 (numpy sgemm and OpenVINO at each precision the CPU has) and counts the model's FLOPs from the exported graph
