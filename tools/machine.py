@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 
 from common.engines import choice
 
@@ -17,9 +16,7 @@ def cpu_flags() -> list[str]:
 
 
 def describe() -> str:
-    text = Path("/proc/cpuinfo").read_text()
-    cpu = next(line for line in text.splitlines() if "model name" in line).split(":")[1].strip()
-    family = choice.this_cpu().family  # a virtual machine's model name may be only "AMD EPYC"
+    cpu = choice.this_cpu()  # a virtual machine's model name may be only "AMD EPYC": the family tells more
     cores = len(os.sched_getaffinity(0))
     flags = " ".join(cpu_flags()) or "no AVX2"
-    return f"{cpu} (family {family}; {flags}), {cores} cores, Python {platform.python_version()}"
+    return f"{cpu.model} (family {cpu.family}; {flags}), {cores} cores, Python {platform.python_version()}"

@@ -20,6 +20,7 @@ AMD = "AuthenticAMD"
 
 @dataclass(frozen=True)
 class Cpu:
+    model: str
     vendor: str
     family: int
     flags: frozenset[str]
@@ -35,9 +36,8 @@ def this_cpu() -> Cpu:
         name, _, value = line.partition(":")
         fields.setdefault(name.strip(), value.strip())
     family = fields.get("cpu family", "0")
-    return Cpu(
-        fields.get("vendor_id", ""), int(family) if family.isdigit() else 0, frozenset(fields.get("flags", "").split())
-    )
+    flags = frozenset(fields.get("flags", "").split())
+    return Cpu(fields.get("model name", ""), fields.get("vendor_id", ""), int(family) if family.isdigit() else 0, flags)
 
 
 def cpu_flags() -> frozenset[str]:

@@ -7,10 +7,10 @@ from common.engines import choice, openvino
 from common.engines.choice import Cpu
 
 INTEL, AMD = "GenuineIntel", "AuthenticAMD"
-INTEL_AMX = Cpu(INTEL, 6, frozenset(("avx2", "avx512f", "avx512_bf16", "amx_bf16")))
-INTEL_AVX512_BF16 = Cpu(INTEL, 6, frozenset(("avx2", "avx512f", "avx512_bf16")))
-AMD_ZEN5 = Cpu(AMD, 26, frozenset(("avx2", "avx512f", "avx512_bf16")))
-AMD_ZEN3 = Cpu(AMD, 25, frozenset(("avx2", "fma")))
+INTEL_AMX = Cpu("Xeon", INTEL, 6, frozenset(("avx2", "avx512f", "avx512_bf16", "amx_bf16")))
+INTEL_AVX512_BF16 = Cpu("Xeon", INTEL, 6, frozenset(("avx2", "avx512f", "avx512_bf16")))
+AMD_ZEN5 = Cpu("EPYC", AMD, 26, frozenset(("avx2", "avx512f", "avx512_bf16")))
+AMD_ZEN3 = Cpu("EPYC", AMD, 25, frozenset(("avx2", "fma")))
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,7 @@ def test_this_cpu_is_read_from_this_machine() -> None:
     assert "fpu" in cpu.flags  # every x86-64 CPU has it
     assert cpu.vendor in {INTEL, AMD}
     assert cpu.family > 0
+    assert cpu.model
 
 
 @pytest.mark.slow
