@@ -36,6 +36,7 @@ from tools.machine import describe
 
 SAMPLE_SECONDS = 0.02
 PROBE_SECONDS = 0.1
+DEFAULT_PAGE = PROJECT_ROOT / "docs" / "memory.md"
 
 
 Run = Callable[[Instance], list[Answer]]
@@ -375,11 +376,12 @@ def main() -> None:
     parser.add_argument("--functions", nargs="+", default=["embed", "compare", "cluster"])
     parser.add_argument("--quick", action="store_true", help="shorter cases (the slow test's version)")
     parser.add_argument("--backend", help="SIMFN_BACKEND for the instances (default: the manifest's, auto)")
-    parser.add_argument("--page", type=Path, default=PROJECT_ROOT / "docs" / "memory.md")
+    parser.add_argument("--page", type=Path, default=DEFAULT_PAGE)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "attack.json")
     args = parser.parse_args()
     options = f"{' --quick' if args.quick else ''}{f' --backend {args.backend}' if args.backend else ''}"
-    command = f"python -m bench.attack{options} --functions {' '.join(args.functions)}"
+    page = "" if args.page == DEFAULT_PAGE else f" --page {args.page}"
+    command = f"python -m bench.attack{options} --functions {' '.join(args.functions)}{page}"
     lines = [
         "# Memory and liveness under attack",
         "",
