@@ -1,10 +1,10 @@
 """Which backend and precision `auto` runs on this CPU: the fastest exact one here (docs/engines.md).
 
 Measured with bench.engines, batch 32, in one run per CPU: OpenVINO bf16 passes the parity gate and beats the
-f32 engines with AMX (~3x) and on AMD's AVX-512 BF16 (Zen 5: 433 vs 300 texts/s on real goals; its matrix
-products 585 vs 317 GFLOP/s); on an Intel AVX-512 BF16 without AMX it is slower than f32 (224 vs 322 texts/s;
-114 vs 173 GFLOP/s). Elsewhere ONNX Runtime f32 is the faster f32 engine on real goals (AVX2-only AMD Zen 3:
-246 vs 220 texts/s; the Intel AVX-512 BF16 without AMX: 199 vs 170; Zen 5: 300 vs 273) and holds less memory.
+f32 engines with AMX (~3x) and on AMD's AVX-512 BF16 (real goals, Zen 5: 433 vs 300 texts/s; Zen 4: 314 vs 177);
+on an Intel AVX-512 BF16 without AMX it is slower than f32 (224 vs 322 texts/s; 114 vs 173 GFLOP/s). Elsewhere
+ONNX Runtime f32 is the faster f32 engine on real goals (AVX2-only AMD Zen 3: 246 vs 220 texts/s; the Intel
+AVX-512 BF16 without AMX: 199 vs 170; Zen 5: 300 vs 273; Zen 4: 177 vs 148) and holds less memory.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def cpu_flags() -> frozenset[str]:
 
 
 def fast_bf16(cpu: Cpu | None = None) -> bool:
-    """Whether bf16 beats f32 here: with AMX, or AMD's AVX-512 BF16 (measured on Zen 5, assumed on Zen 4)."""
+    """Whether bf16 beats f32 here: with AMX, or AMD's AVX-512 BF16 (measured on Zen 4 and Zen 5)."""
     cpu = cpu or this_cpu()
     return "amx_bf16" in cpu.flags or (cpu.vendor == AMD and "avx512_bf16" in cpu.flags)
 

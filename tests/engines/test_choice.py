@@ -10,12 +10,19 @@ INTEL, AMD = "GenuineIntel", "AuthenticAMD"
 INTEL_AMX = Cpu("Xeon", INTEL, 6, frozenset(("avx2", "avx512f", "avx512_bf16", "amx_bf16")))
 INTEL_AVX512_BF16 = Cpu("Xeon", INTEL, 6, frozenset(("avx2", "avx512f", "avx512_bf16")))
 AMD_ZEN5 = Cpu("EPYC", AMD, 26, frozenset(("avx2", "avx512f", "avx512_bf16")))
+AMD_ZEN4 = Cpu("EPYC", AMD, 25, frozenset(("avx2", "avx512f", "avx512_bf16")))
 AMD_ZEN3 = Cpu("EPYC", AMD, 25, frozenset(("avx2", "fma")))
 
 
 @pytest.mark.parametrize(
     ("cpu", "backend"),
-    [(INTEL_AMX, "openvino"), (AMD_ZEN5, "openvino"), (INTEL_AVX512_BF16, "onnxruntime"), (AMD_ZEN3, "onnxruntime")],
+    [
+        (INTEL_AMX, "openvino"),
+        (AMD_ZEN5, "openvino"),
+        (AMD_ZEN4, "openvino"),
+        (INTEL_AVX512_BF16, "onnxruntime"),
+        (AMD_ZEN3, "onnxruntime"),
+    ],
 )
 def test_auto_runs_openvino_only_where_bf16_beats_f32(cpu: Cpu, backend: str) -> None:
     assert choice.resolve("auto", cpu) == backend
