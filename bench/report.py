@@ -1,7 +1,7 @@
 """The performance report: our functions against the machine's ceiling, sentence-transformers and infinity-emb.
 
 python -m bench.report [--goals PATH_TO_goals.csv] [--infinity PATH_TO_infinity_emb] [--repeats 3]
-    [--out reports/bench] [--page docs/performance.md | docs/performance-amd-bf16.md | docs/performance-no-amx.md]
+    [--out reports/bench] [--page docs/performance.md | docs/performance-<cpu class>.md]
 Writes report.json and report.md (date, CPU and flags, versions, settings, command) and, with --page, the
 README's performance page; every ratio is from this one run.
 """
@@ -473,7 +473,8 @@ PAGE = """# Performance
 This page is written by `python -m bench.report --page docs/{page}` (the run it shows is named below);
 rerun it to measure the machine in front of you. One page per CPU class measured:
 [performance.md](performance.md) (Intel with AMX: `auto` runs OpenVINO bf16),
-[performance-amd-bf16.md](performance-amd-bf16.md) (AMD with AVX-512 BF16: OpenVINO bf16) and
+[performance-amd-bf16.md](performance-amd-bf16.md) (AMD Zen 5 with AVX-512 BF16: OpenVINO bf16),
+[performance-amd-zen4.md](performance-amd-zen4.md) (AMD Zen 4 with AVX-512 BF16: OpenVINO bf16) and
 [performance-no-amx.md](performance-no-amx.md) (Intel with AVX-512 BF16 but no AMX: ONNX Runtime f32, as on AVX2).
 What each CPU class gets, and why: [engines.md](engines.md).
 
