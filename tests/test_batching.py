@@ -41,12 +41,16 @@ def test_calls_made_while_the_engine_is_busy_share_one_engine_call() -> None:
         first = pool.submit(batching.encode, ["first"])
         assert engine.entered.wait(5)
         texts = [[f"goal {index}", f"other {index}"] for index in range(8)]
-        futures = [pool.submit(batching.encode, pair) for pair in texts]
-        _queued(batching, 8)
+        futures = []
+        for index, pair in enumerate(texts):  # one at a time: threads submitted together may queue in any order
+            futures.append(pool.submit(batching.encode, pair))
+            _queued(batching, index + 1)
         engine.release.set()
         results = [future.result(5) for future in futures]
     assert first.result(5).shape == (1, engine.dimensions)
     assert engine.batches[1] == [text for pair in texts for text in pair]  # eight requests, one engine call
+    assert engine.threads[0] != "batching"  # the first found the engine idle: it ran in its own thread
+    assert engine.threads[1] == "batching"
     for pair, vectors in zip(texts, results, strict=True):
         np.testing.assert_array_equal(vectors, FakeEngine().encode(pair))  # each gets its own rows, in order
 
@@ -75,8 +79,6 @@ def test_a_large_call_runs_in_its_callers_thread_and_does_not_queue() -> None:
     vectors = batching.encode(["a", "b", "c"])
     assert vectors.shape == (3, engine.dimensions)
     assert engine.threads == [threading.current_thread().name]
-    batching.encode(["a"])
-    assert engine.threads[-1] == "batching"
 
 
 def test_an_engine_error_reaches_every_request_of_the_merged_call_and_the_worker_goes_on() -> None:
@@ -90,3 +92,40 @@ def test_an_engine_error_reaches_every_request_of_the_merged_call_and_the_worker
     with pytest.raises(RuntimeError, match="engine failed"):
         batching.encode(["bad"])
     assert batching.encode(["good"]).shape == (1, Failing.dimensions)
+
+
+def test_a_lone_small_call_runs_in_its_callers_thread_and_a_worker_exists_only_for_queued_ones() -> None:
+    engine = FakeEngine()
+    batching = BatchingEngine(engine, max_texts=8)
+    for text in ("a", "b", "c"):
+        np.testing.assert_array_equal(batching.encode([text]), FakeEngine().encode([text]))
+    assert batching._worker is None
+    assert batching.queued == 0
+
+
+def test_the_engine_runs_one_small_call_at_a_time_and_every_caller_gets_its_own_rows() -> None:
+    class Counting(FakeEngine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.running = 0
+            self.most = 0
+            self.lock = threading.Lock()
+
+        def encode(self, texts: Sequence[str]) -> Matrix:
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            threading.Event().wait(0.001)
+            with self.lock:
+                self.running -= 1
+            return super().encode(texts)
+
+    engine = Counting()
+    batching = BatchingEngine(engine, max_texts=8)
+    texts = [[f"goal {index}"] for index in range(200)]
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(batching.encode, texts))
+    assert engine.most == 1
+    for text, vectors in zip(texts, results, strict=True):
+        np.testing.assert_array_equal(vectors, FakeEngine().encode(text))
+    assert sum(len(batch) for batch in engine.batches) == 200
