@@ -81,26 +81,49 @@ def test_a_large_call_runs_in_its_callers_thread_and_does_not_queue() -> None:
     assert engine.threads == [threading.current_thread().name]
 
 
-def test_an_engine_error_reaches_every_request_of_the_merged_call_and_the_worker_goes_on() -> None:
-    class Failing(FakeEngine):
-        def encode(self, texts: Sequence[str]) -> Matrix:
-            if "bad" in texts:
-                raise RuntimeError("engine failed")
-            return super().encode(texts)
+class Failing(GatedEngine):
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        vectors = super().encode(texts)
+        if "bad" in texts:
+            raise RuntimeError("engine failed")
+        return vectors
 
-    batching = BatchingEngine(Failing(), max_texts=8)
+
+def test_an_engine_error_reaches_every_request_of_the_merged_call_and_the_worker_goes_on() -> None:
+    engine = Failing()
+    batching = BatchingEngine(engine, max_texts=8)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(batching.encode, ["first"])
+        assert engine.entered.wait(5)
+        merged = [pool.submit(batching.encode, ["bad"])]
+        _queued(batching, 1)
+        merged.append(pool.submit(batching.encode, ["innocent"]))
+        _queued(batching, 2)
+        engine.release.set()
+        assert first.result(5).shape == (1, engine.dimensions)
+        for future in merged:
+            with pytest.raises(RuntimeError, match="engine failed"):
+                future.result(5)
+    assert engine.batches[1] == ["bad", "innocent"]
+    assert batching.encode(["good"]).shape == (1, engine.dimensions)
+
+
+def test_an_engine_error_in_a_lone_call_is_its_own_and_frees_the_engine() -> None:
+    engine = Failing()
+    engine.entered.set()  # no gate
+    batching = BatchingEngine(engine, max_texts=8)
     with pytest.raises(RuntimeError, match="engine failed"):
         batching.encode(["bad"])
-    assert batching.encode(["good"]).shape == (1, Failing.dimensions)
+    assert batching.encode(["good"]).shape == (1, engine.dimensions)
 
 
-def test_a_lone_small_call_runs_in_its_callers_thread_and_a_worker_exists_only_for_queued_ones() -> None:
-    engine = FakeEngine()
+def test_a_lone_small_call_runs_in_its_callers_thread() -> None:
+    engine = GatedEngine()
+    engine.entered.set()  # no gate
     batching = BatchingEngine(engine, max_texts=8)
     for text in ("a", "b", "c"):
         np.testing.assert_array_equal(batching.encode([text]), FakeEngine().encode([text]))
-    assert batching._worker is None
-    assert batching.queued == 0
+    assert engine.threads == [threading.current_thread().name] * 3
 
 
 def test_the_engine_runs_one_small_call_at_a_time_and_every_caller_gets_its_own_rows() -> None:
