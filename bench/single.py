@@ -94,10 +94,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300, help="texts per row")
     parser.add_argument("--pause-ms", type=float, default=2.0, help="before each paused in-process call")
     args = parser.parse_args()
-    found = measure(args.count, args.pause_ms / 1000)
+    pause_s = args.pause_ms / 1000
+    found = measure(args.count, pause_s)
     print(f"# One text, {time.strftime('%Y-%m-%d %H:%M')} on {describe()}; {found.engine}")
     print(" ".join(["python -m bench.single", *sys.argv[1:]]))
-    print("\n".join(rows(found, args.pause_ms / 1000)))
+    print("\n".join(rows(found, pause_s)))
 
 
 if __name__ == "__main__":
