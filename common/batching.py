@@ -79,7 +79,8 @@ class BatchingEngine:
         """The engine is free: the worker takes what queued meanwhile."""
         with self._ready:
             self._busy = False
-            self._ready.notify()
+            if self._queue:  # else the worker has nothing to take: waking it would only cost a thread switch
+                self._ready.notify()
 
     def _take(self) -> list[_Call]:
         """Once the engine is free, the calls queued then, oldest first, up to max_texts texts (at least one)."""
