@@ -64,11 +64,11 @@ def model_cost(artifact: Artifact) -> ModelCost:
     return ModelCost(macs, attention * artifact.dimensions)
 
 
-def _rate(step: Callable[[], object], flops: float) -> float:
-    """GFLOP/s at the best of TRIALS runs of SECONDS each: the peak, which a shared machine reaches only at times."""
+def _rate(step: Callable[[], object], flops: float, trials: int) -> float:
+    """GFLOP/s at the best of `trials` runs of SECONDS each: the peak, which a shared machine reaches only at times."""
     step()
     best = 0.0
-    for _ in range(TRIALS):
+    for _ in range(trials):
         runs, began = 0, time.perf_counter()
         while time.perf_counter() - began < SECONDS:
             step()
@@ -77,15 +77,15 @@ def _rate(step: Callable[[], object], flops: float) -> float:
     return best
 
 
-def f32_gflops() -> float:
+def f32_gflops(trials: int = TRIALS) -> float:
     """numpy's sgemm (every core) on a layer-sized product."""
     m, k, n = SHAPE
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
-    return _rate(lambda: a @ b, 2.0 * m * k * n)
+    return _rate(lambda: a @ b, 2.0 * m * k * n, trials)
 
 
-def openvino_gflops(precision: str) -> float:
+def openvino_gflops(precision: str, trials: int = TRIALS) -> float:
     """OpenVINO's CPU plugin on the same product, at the inference precision given (f32 or bf16)."""
     sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
     import openvino as ov
@@ -98,7 +98,7 @@ def openvino_gflops(precision: str) -> float:
     compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision})
     request = compiled.create_infer_request()
     inputs = {0: np.random.default_rng(1).standard_normal((m, k), dtype=np.float32)}
-    return _rate(lambda: request.infer(inputs), 2.0 * m * k * n)
+    return _rate(lambda: request.infer(inputs), 2.0 * m * k * n, trials)
 
 
 @dataclass(frozen=True)
@@ -123,24 +123,33 @@ class Ceiling:
         )
 
 
+def precision_gflops(precision: str, trials: int = TRIALS) -> float:
+    """One precision's matrix throughput; f32 is numpy's sgemm or OpenVINO's, whichever is faster."""
+    if precision == "f32":
+        return max(f32_gflops(trials), openvino_gflops("f32", trials))
+    return openvino_gflops(precision, trials)
+
+
 @functools.cache
 def machine_gflops() -> dict[str, float]:
     """Matrix throughput per precision, measured once per process: every ceiling of a run shares it."""
-    gflops = {"f32": max(f32_gflops(), openvino_gflops("f32"))}
-    if BF16_FLAGS & cpu_flags():
-        gflops["bf16"] = openvino_gflops("bf16")
-    return gflops
+    precisions = ["f32", "bf16"] if BF16_FLAGS & cpu_flags() else ["f32"]
+    return {precision: precision_gflops(precision) for precision in precisions}
 
 
-def measure(artifact: Artifact, texts: Sequence[str]) -> Ceiling:
-    """The ceiling for these texts through this model on this machine (its rates measured once per process)."""
+def text_cost(artifact: Artifact, texts: Sequence[str]) -> tuple[float, float]:
+    """The mean FLOPs and mean tokens of one of these texts, at their real (unpadded) token counts."""
     tokenizer = load_tokenizer(artifact.tokenizer_path, artifact.max_seq_length, artifact.pad_token)
     tokenizer.no_padding()
     counts = [len(encoding.ids) for encoding in tokenizer.encode_batch(list(texts))]
     cost = model_cost(artifact)
-    gflops = machine_gflops()
-    flops = [cost.flops(count) for count in counts]
-    return Ceiling(describe(), gflops, float(np.mean(flops)), float(np.mean(counts)))
+    return float(np.mean([cost.flops(count) for count in counts])), float(np.mean(counts))
+
+
+def measure(artifact: Artifact, texts: Sequence[str]) -> Ceiling:
+    """The ceiling for these texts through this model on this machine (its rates measured once per process)."""
+    flops, tokens = text_cost(artifact, texts)
+    return Ceiling(describe(), machine_gflops(), flops, tokens)
 
 
 @dataclass(frozen=True)
