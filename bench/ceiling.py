@@ -123,6 +123,11 @@ class Ceiling:
         )
 
 
+def precision_of(engine: str) -> str:
+    """The precision an engine's description ends with ("openvino 2026.4.1 bf16" → "bf16"): its ceiling's."""
+    return engine.rsplit(" ", 1)[-1]
+
+
 def precision_gflops(precision: str, trials: int = TRIALS) -> float:
     """One precision's matrix throughput; f32 is numpy's sgemm or OpenVINO's, whichever is faster."""
     if precision == "f32":

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.ceiling import Ceiling, measure
+from bench.ceiling import Ceiling, measure, precision_of
 from bench.client import Client
 from bench.launch import KEY, instance, rss_mb
 from bench.report import throughput
@@ -85,7 +85,7 @@ def render(rows: list[Row], ceiling: Ceiling, goals_ceiling: Ceiling | None) -> 
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        precision = r.engine.rsplit(" ", 1)[-1] if r.engine.rsplit(" ", 1)[-1] in ceiling.gflops else "f32"
+        precision = precision if (precision := precision_of(r.engine)) in ceiling.gflops else "f32"
         goal_cell = "-"
         if r.goals_per_s is not None and goals_ceiling is not None:
             goal_cell = f"{r.goals_per_s:.0f} ({goals_ceiling.percent(r.goals_per_s, precision):.0f} %)"

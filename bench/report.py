@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bench.ceiling import Ceiling, measure
+from bench.ceiling import Ceiling, measure, precision_of
 from bench.client import Client as KeptAliveClient
 from bench.launch import KEY, instance, rss_mb
 from bench.load import Level, run_level
@@ -528,7 +528,7 @@ def main() -> None:
         f"batch_size={settings.batch_size}",
         command=" ".join(["python -m bench.report", *sys.argv[1:]]),
         repeats=args.repeats,
-        precision=in_process.engine.rsplit(" ", 1)[-1],
+        precision=precision_of(in_process.engine),
         ceiling=measure(artifact, goal_texts(640, seed=10 + SHORT_BATCH)),
         goals_ceiling=goal_ceiling,
         reference=reference_figures,

@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.ceiling import precision_gflops, text_cost
+from bench.ceiling import precision_gflops, precision_of, text_cost
+from bench.report import throughput
 from bench.streams import production_feeds
 from bench.texts import goal_texts, real_goals
 from common.config import Settings
@@ -59,14 +60,15 @@ def measure(
         for texts in sets:
             for size in sizes:
                 before = gflops()
-                began = time.perf_counter()
-                for start in range(0, len(texts), size):
-                    engine.encode(texts[start : start + size])
-                rate = len(texts) / (time.perf_counter() - began)
+                rate = _texts_per_s(engine, texts, size)
                 ceiling = (before + gflops()) / 2 * 1e9 / flops_per_text
                 per_s[size].append(rate)
                 percent[size].append(100 * rate / ceiling)
     return [Size(size, calls(size), statistics.median(per_s[size]), statistics.median(percent[size])) for size in sizes]
+
+
+def _texts_per_s(engine: Engine, texts: Sequence[str], size: int) -> float:
+    return throughput(engine.encode, size, 1, lambda _: list(texts))
 
 
 def calls_per_request(artifact: Artifact, texts: Sequence[str], size: int) -> float:
@@ -91,7 +93,7 @@ def main() -> None:
     artifact = verify(settings.model_dirs[settings.model])
     engine = load_engine(artifact.folder, settings)
     engine.encode(["warm-up"])
-    precision = engine.description.rsplit(" ", 1)[-1]
+    precision = precision_of(engine.description)
     kinds = {"goal-like texts": [goal_texts(TEXTS, seed=10 + n) for n in range(SETS)]}
     if args.goals:
         kinds["real goals"] = [real_goals(args.goals, TEXTS, seed=50 + n) for n in range(SETS)]
